@@ -1,0 +1,179 @@
+"""The data contracts: Great Expectations suites stored as files, run on typed tables.
+
+One suite per table lives in ``data_contracts/<table>.json`` in the GX Core 1.x
+suite format, so that a reviewer reads and versions them like code. Every
+expectation carries in its ``meta``:
+
+- ``check``: a short name, unique in its suite, used in quarantine reasons;
+- ``severity``: ``hard`` (the row is quarantined) or ``soft`` (kept, reported);
+- ``description``: one sentence a data provider understands;
+- ``why_soft``: for soft checks, why the row is kept.
+
+Two kinds of suite parameters are filled in at run time: ``extracted_at`` (the
+drop's extraction date) and ``accepted_keys__<table>__<column>`` (the accepted keys of a
+referenced table, which makes referential integrity an ``in set`` check).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+Severity = Literal["hard", "soft"]
+REFERENCE_PARAMETER = "accepted_keys__"
+DEFAULT_CONTRACTS = Path(__file__).resolve().parents[2] / "data_contracts"
+FAILURE_COLUMNS = ["source_line", "check"]
+
+
+class ContractError(RuntimeError):
+    """A suite that cannot be loaded, or an expectation that could not run."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """What one expectation of a suite checks, as the quarantine reports it."""
+
+    name: str
+    severity: Severity
+    columns: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class ContractSuite:
+    """A table's suite: the GX suite definition and its checks by name."""
+
+    table: str
+    path: Path
+    definition: dict[str, Any]
+    checks: dict[str, Check]
+
+    @property
+    def referenced_keys(self) -> tuple[str, ...]:  # as "table.column"
+        """``table.column`` of every key set this suite needs as a parameter."""
+        found = []
+        for expectation in self.definition["expectations"]:
+            value_set = expectation["kwargs"].get("value_set")
+            if isinstance(value_set, dict) and "$PARAMETER" in value_set:
+                name = value_set["$PARAMETER"].removeprefix(REFERENCE_PARAMETER)
+                found.append(name.replace("__", "."))
+        return tuple(found)
+
+
+def contracts_folder(folder: Path | str | None = None) -> Path:
+    """The folder of suites: the argument, ``$ANOMALY_CONTRACTS``, or the repository's."""
+    chosen = Path(folder or os.environ.get("ANOMALY_CONTRACTS") or DEFAULT_CONTRACTS)
+    if not chosen.is_dir():
+        raise ContractError(f"{chosen}: data contracts folder not found")
+    return chosen
+
+
+def load_contracts(folder: Path | str | None = None) -> dict[str, ContractSuite]:
+    """Read every ``<table>.json`` suite of the folder."""
+    suites = {}
+    for path in sorted(contracts_folder(folder).glob("*.json")):
+        suite = _load_suite(path)
+        suites[suite.table] = suite
+    return suites
+
+
+def _load_suite(path: Path) -> ContractSuite:
+    try:
+        definition = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ContractError(f"{path}: not a readable suite: {error}") from error
+    checks: dict[str, Check] = {}
+    for number, expectation in enumerate(definition.get("expectations", []), start=1):
+        meta = expectation.get("meta", {})
+        name, severity = meta.get("check"), meta.get("severity")
+        if not name or severity not in ("hard", "soft"):
+            raise ContractError(
+                f"{path}: expectation {number} needs meta.check and meta.severity hard|soft"
+            )
+        if name in checks:
+            raise ContractError(f"{path}: check {name!r} is defined twice")
+        checks[name] = Check(
+            name, severity, _columns(expectation["kwargs"]), meta.get("description", "")
+        )
+    table = definition.get("meta", {}).get("table") or path.stem
+    return ContractSuite(table, path, definition, checks)
+
+
+def _columns(kwargs: Mapping[str, Any]) -> tuple[str, ...]:
+    if "column" in kwargs:
+        return (kwargs["column"],)
+    if "column_A" in kwargs:
+        return (kwargs["column_A"], kwargs["column_B"])
+    return tuple(kwargs.get("column_list", ()))
+
+
+class ContractRunner:
+    """An ephemeral Great Expectations context that runs suites on frames."""
+
+    def __init__(self) -> None:
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        import great_expectations as gx  # heavy: imported only when contracts run
+
+        self._gx = gx
+        self._context = gx.get_context(mode="ephemeral")
+        self._context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
+        self._source = self._context.data_sources.add_pandas("drop")
+
+    def run(
+        self, suite: ContractSuite, frame: pd.DataFrame, parameters: Mapping[str, Any]
+    ) -> pd.DataFrame:
+        """Run a suite on a frame indexed by source line.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (source_line, check) that failed.
+
+        Raises
+        ------
+        ContractError
+            When an expectation raised instead of answering: a check that
+            could not run is never taken as passed.
+        """
+        if frame.empty:
+            return pd.DataFrame(columns=FAILURE_COLUMNS)
+        gx_suite = self._gx.ExpectationSuite(**json.loads(json.dumps(suite.definition)))
+        asset = self._source.add_dataframe_asset(f"{suite.table}_{id(frame)}")
+        batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
+            batch_parameters={"dataframe": frame}
+        )
+        result = batch.validate(
+            gx_suite,
+            result_format={
+                "result_format": "COMPLETE",
+                "partial_unexpected_count": 0,
+                "return_unexpected_index_query": False,
+            },
+            expectation_parameters=dict(parameters),
+        )
+        self._source.delete_asset(asset.name)
+        return _failures(suite, result.results)
+
+
+def _failures(suite: ContractSuite, results: list[Any]) -> pd.DataFrame:
+    parts = []
+    for outcome in results:
+        check = outcome.expectation_config.meta["check"]
+        if outcome.exception_info.get("raised_exception"):
+            message = outcome.exception_info.get("exception_message")
+            raise ContractError(f"{suite.path.name}: check {check} could not run: {message}")
+        if outcome.success:
+            continue
+        lines = outcome.result.get("unexpected_index_list") or []
+        parts.append(pd.DataFrame({"source_line": list(lines), "check": check}))
+    if not parts:
+        return pd.DataFrame(columns=FAILURE_COLUMNS)
+    return pd.concat(parts, ignore_index=True)

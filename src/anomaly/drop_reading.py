@@ -1,0 +1,240 @@
+"""Read one table file of a drop into a frame of cells, keeping where each row came from.
+
+The frame's index is the row's ``source_line``:
+
+- CSV: the physical line on which the row starts (the header is line 1),
+  exact even when quoted cells span several lines or blank lines occur;
+- XLSX: the row number in the first sheet (the header is row 1);
+- Parquet: the 1-based record number (no header).
+
+Rows that cannot be split into the header's columns (too few or too many
+fields) are not dropped: they come back as ``malformed`` with their text, so
+the validation step can quarantine them.
+
+Cells are returned as they came: text for CSV and XLSX, typed for Parquet.
+Parsing into logical kinds is ``cell_parsing``'s job.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from anomaly.cell_parsing import STRING
+
+SUFFIXES = (".csv", ".parquet", ".xlsx")
+ENCODINGS = ("utf-8", "cp1251")
+MALFORMED_COLUMNS = ["source_line", "raw_text", "reason"]
+
+
+class DropFormatError(ValueError):
+    """A drop that cannot be read at all: missing table or column, unreadable file."""
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """Cells of one file, indexed by source line, plus rows that could not be split."""
+
+    path: Path
+    cells: pd.DataFrame
+    malformed: pd.DataFrame
+    encoding: str | None = None
+    separator: str | None = None
+
+
+def find_table_file(drop: Path, table: str) -> Path | None:
+    """The file holding ``table`` in the drop, or None when there is none.
+
+    Raises
+    ------
+    DropFormatError
+        When the table is delivered in more than one file.
+    """
+    found = [
+        drop / f"{table}{suffix}" for suffix in SUFFIXES if (drop / f"{table}{suffix}").exists()
+    ]
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise DropFormatError(f"{drop}: table {table} is delivered twice ({names}); keep one")
+    return found[0] if found else None
+
+
+def read_table_file(path: Path) -> RawTable:
+    """Read a CSV, Parquet or XLSX table file."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path)
+    if suffix == ".parquet":
+        return _read_parquet(path)
+    if suffix == ".xlsx":
+        return _read_xlsx(path)
+    raise DropFormatError(f"{path}: unsupported file type {suffix}")
+
+
+def normalise_header(names: list[str], path: Path) -> list[str]:
+    """Column names stripped and lower-cased; duplicates are an error."""
+    clean = [str(n).replace("\ufeff", "").strip().lower() for n in names]
+    seen: set[str] = set()
+    for name in clean:
+        if name in seen:
+            raise DropFormatError(f"{path}: column {name!r} appears twice in the header")
+        seen.add(name)
+    return clean
+
+
+def _read_csv(path: Path) -> RawTable:
+    first_line = _first_line(path)
+    if not first_line.strip():
+        raise DropFormatError(f"{path}: the file is empty or has no header line")
+    separator = ";" if first_line.count(b";") > first_line.count(b",") else ","
+    last_error: Exception | None = None
+    for encoding in ENCODINGS:
+        try:
+            header_text = first_line.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+            header = normalise_header(next(csv.reader([header_text], delimiter=separator)), path)
+            cells, malformed = _parse_csv(path, header, separator, encoding)
+            return RawTable(path, cells, malformed, encoding, separator)
+        except (UnicodeDecodeError, pa.ArrowInvalid) as error:
+            if "UTF8" not in str(error) and not isinstance(error, UnicodeDecodeError):
+                raise DropFormatError(f"{path}: cannot be read as CSV: {error}") from error
+            last_error = error
+    raise DropFormatError(f"{path}: neither UTF-8 nor Windows-1251: {last_error}")
+
+
+def _first_line(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.readline().rstrip(b"\r\n")
+
+
+def _parse_csv(
+    path: Path, header: list[str], separator: str, encoding: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    bad: list[tuple[int, str, int]] = []
+
+    def keep_bad_row(row: pa_csv.InvalidRow) -> str:
+        bad.append((row.number or -1, row.text, row.actual_columns))
+        return "skip"
+
+    table = pa_csv.read_csv(
+        path,
+        read_options=pa_csv.ReadOptions(
+            column_names=header,
+            skip_rows=1,
+            encoding="utf8" if encoding == "utf-8" else encoding,
+            use_threads=False,
+        ),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=separator, newlines_in_values=True, invalid_row_handler=keep_bad_row
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
+    cells = table.to_pandas(types_mapper={pa.string(): STRING}.get)
+    if _physical_lines(path) != 1 + len(cells) + len(bad):
+        # Quoted line breaks or blank lines: pyarrow's row numbers are record
+        # counts, not lines. Re-read with the csv module, which knows lines.
+        return _parse_csv_with_line_numbers(path, header, separator, encoding)
+    bad_lines = {number for number, _, _ in bad}
+    lines = [n for n in range(2, 2 + len(cells) + len(bad)) if n not in bad_lines]
+    cells.index = pd.Index(lines, name="source_line")
+    malformed = pd.DataFrame(
+        [(n, text, _field_count_reason(k, len(header))) for n, text, k in bad],
+        columns=MALFORMED_COLUMNS,
+    )
+    return cells, malformed
+
+
+def _physical_lines(path: Path) -> int:
+    count, last = 0, b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 24):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _parse_csv_with_line_numbers(
+    path: Path, header: list[str], separator: str, encoding: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows, lines, malformed = [], [], []
+    with path.open(encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as f:
+        reader = csv.reader(f, delimiter=separator)
+        next(reader)
+        start = reader.line_num + 1
+        for record in reader:
+            if record and len(record) == len(header):
+                rows.append([value if value != "" else None for value in record])
+                lines.append(start)
+            elif record:
+                text = separator.join(record)
+                malformed.append((start, text, _field_count_reason(len(record), len(header))))
+            start = reader.line_num + 1
+    cells = pd.DataFrame(rows, columns=header, dtype=STRING)
+    cells.index = pd.Index(lines, name="source_line", dtype="int64")
+    return cells, pd.DataFrame(malformed, columns=MALFORMED_COLUMNS)
+
+
+def _field_count_reason(found: int, expected: int) -> str:
+    return f"malformed_row: {found} fields where the header has {expected}"
+
+
+def _read_parquet(path: Path) -> RawTable:
+    try:
+        cells = pd.read_parquet(path)
+    except (OSError, pa.ArrowException) as error:
+        raise DropFormatError(f"{path}: cannot be read as Parquet: {error}") from error
+    cells.columns = normalise_header(list(cells.columns), path)
+    cells.index = pd.RangeIndex(1, len(cells) + 1, name="source_line")
+    return RawTable(path, cells, pd.DataFrame(columns=MALFORMED_COLUMNS))
+
+
+def _read_xlsx(path: Path) -> RawTable:
+    import openpyxl  # only needed for spreadsheets
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a broken file
+        raise DropFormatError(f"{path}: cannot be read as XLSX: {error}") from error
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header_row = next(rows, None)
+    if header_row is None:
+        raise DropFormatError(f"{path}: the first sheet is empty")
+    width = max((i + 1 for i, v in enumerate(header_row) if v is not None), default=0)
+    header = normalise_header([v for v in header_row[:width]], path)
+    records, lines = [], []
+    for number, row in enumerate(rows, start=2):
+        values = [_xlsx_cell_text(v) for v in row[:width]]
+        if any(v is not None for v in values):
+            records.append(values + [None] * (width - len(values)))
+            lines.append(number)
+    workbook.close()
+    cells = pd.DataFrame(records, columns=header, dtype=STRING)
+    cells.index = pd.Index(lines, name="source_line", dtype="int64")
+    return RawTable(path, cells, pd.DataFrame(columns=MALFORMED_COLUMNS))
+
+
+def _xlsx_cell_text(value: object) -> str | None:
+    """A spreadsheet cell as the text a CSV export would hold."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None

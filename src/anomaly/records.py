@@ -1,0 +1,151 @@
+"""Load a registry drop: every table of the record exchange spec, typed.
+
+A drop is a folder with one file per table (``<table>.csv``, ``.parquet`` or
+``.xlsx``) and an optional ``manifest.json`` holding ``extracted_at``. Loading
+does not judge the rows: it reads them, types them and keeps aside the cells
+that could not be read. Judging is the data contracts' job (``validation``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from anomaly.cell_parsing import describe_expected, parse_column
+from anomaly.drop_reading import DropFormatError, RawTable, find_table_file, read_table_file
+from anomaly.record_schema import TABLES, Column, Kind, Table
+
+UNREADABLE_COLUMNS = ["source_line", "column", "value", "expected"]
+
+
+@dataclass(frozen=True)
+class LoadedTable:
+    """One table of a drop: the cells as read and the typed frame.
+
+    ``typed`` holds the spec's columns only, indexed like ``raw.cells`` by
+    source line. A cell that held a value that could not be read is null in
+    ``typed`` and listed in ``unreadable``.
+    """
+
+    spec: Table
+    raw: RawTable
+    typed: pd.DataFrame
+    unreadable: pd.DataFrame
+    extra_columns: tuple[str, ...] = ()
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.raw.cells) + len(self.raw.malformed)
+
+
+@dataclass(frozen=True)
+class Drop:
+    """A loaded drop."""
+
+    path: Path
+    tables: dict[str, LoadedTable]
+    extracted_at: pd.Timestamp
+    extracted_at_source: str
+    missing_optional: tuple[str, ...] = field(default=())
+
+
+def load_drop(path: Path | str) -> Drop:
+    """Read every table of a drop folder.
+
+    Raises
+    ------
+    DropFormatError
+        When the folder, a required table or a column of the spec is missing,
+        or a file or the manifest cannot be read.
+    """
+    drop = Path(path)
+    if not drop.is_dir():
+        raise DropFormatError(f"{drop}: no such drop folder")
+    tables: dict[str, LoadedTable] = {}
+    missing_optional, missing_required = [], []
+    for spec in TABLES:
+        file = find_table_file(drop, spec.name)
+        if file is None:
+            (missing_optional if spec.optional else missing_required).append(spec.name)
+            continue
+        tables[spec.name] = load_table(file, spec)
+    if missing_required:
+        names = ", ".join(f"{name}.csv" for name in missing_required)
+        raise DropFormatError(f"{drop}: required table(s) missing: {names} (or .parquet / .xlsx)")
+    extracted_at, source = _extraction_date(drop, tables)
+    return Drop(drop, tables, extracted_at, source, tuple(missing_optional))
+
+
+def load_table(file: Path, spec: Table) -> LoadedTable:
+    """Read and type one table file."""
+    raw = read_table_file(file)
+    present = set(raw.cells.columns)
+    missing = [name for name in spec.column_names if name not in present]
+    if missing:
+        raise DropFormatError(
+            f"{file}: missing column(s) {', '.join(missing)} "
+            f"(table {spec.name} needs: {', '.join(spec.column_names)})"
+        )
+    extra = tuple(c for c in raw.cells.columns if c not in spec.column_names)
+    typed_columns, unreadable = {}, []
+    for column in spec.columns:
+        typed, bad = parse_column(raw.cells[column.name], column)
+        typed_columns[column.name] = typed
+        if bad.any():
+            unreadable.append(
+                pd.DataFrame(
+                    {
+                        "source_line": raw.cells.index[bad.to_numpy()],
+                        "column": column.name,
+                        "value": raw.cells.loc[bad, column.name].astype(str).to_numpy(),
+                        "expected": describe_expected(column.kind),
+                    }
+                )
+            )
+    typed_frame = pd.DataFrame(typed_columns, index=raw.cells.index)
+    unreadable_frame = (
+        pd.concat(unreadable, ignore_index=True)
+        if unreadable
+        else pd.DataFrame(columns=UNREADABLE_COLUMNS)
+    )
+    return LoadedTable(spec, raw, typed_frame, unreadable_frame, extra)
+
+
+def _extraction_date(drop: Path, tables: dict[str, LoadedTable]) -> tuple[pd.Timestamp, str]:
+    manifest = drop / "manifest.json"
+    if manifest.exists():
+        return _manifest_extraction_date(manifest), "manifest.json"
+    latest: pd.Timestamp | None = None
+    where = ""
+    for table in tables.values():
+        for column in table.spec.columns:
+            if column.name != "recorded_at" or table.typed.empty:
+                continue
+            value = table.typed[column.name].max()
+            if pd.notna(value) and (latest is None or value > latest):
+                latest = value
+                line = table.typed[column.name].idxmax()
+                where = f"latest recorded_at, {table.raw.path.name} line {line}"
+    if latest is None:
+        now = pd.Timestamp.now().floor("s")
+        return now, "time of loading (no manifest.json and no recorded_at in the drop)"
+    return pd.Timestamp(latest), where
+
+
+def _manifest_extraction_date(manifest: Path) -> pd.Timestamp:
+    try:
+        content = json.loads(manifest.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as error:
+        raise DropFormatError(f"{manifest}: not valid JSON: {error}") from error
+    value = content.get("extracted_at") if isinstance(content, dict) else None
+    if value is None:
+        raise DropFormatError(f"{manifest}: has no 'extracted_at'")
+    parsed, bad = parse_column(pd.Series([str(value)]), Column("extracted_at", Kind.TIMESTAMP))
+    if bad.iloc[0] or pd.isna(parsed.iloc[0]):
+        raise DropFormatError(
+            f"{manifest}: extracted_at {value!r} is not {describe_expected(Kind.TIMESTAMP)}"
+        )
+    return pd.Timestamp(parsed.iloc[0])
