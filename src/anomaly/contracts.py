@@ -148,7 +148,8 @@ class ContractRunner:
         gx_suite = self._gx.ExpectationSuite(**json.loads(json.dumps(suite.definition)))
         asset = self._source.add_dataframe_asset(f"{suite.table}_{id(frame)}")
         batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
-            batch_parameters={"dataframe": frame}
+            # an unnamed index makes GX report bare index values (source lines)
+            batch_parameters={"dataframe": frame.rename_axis(None)}
         )
         result = batch.validate(
             gx_suite,
@@ -167,8 +168,7 @@ def _failures(suite: ContractSuite, results: list[Any]) -> pd.DataFrame:
     parts = []
     for outcome in results:
         check = outcome.expectation_config.meta["check"]
-        if outcome.exception_info.get("raised_exception"):
-            message = outcome.exception_info.get("exception_message")
+        if message := _exception_message(outcome.exception_info):
             raise ContractError(f"{suite.path.name}: check {check} could not run: {message}")
         if outcome.success:
             continue
@@ -177,3 +177,16 @@ def _failures(suite: ContractSuite, results: list[Any]) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame(columns=FAILURE_COLUMNS)
     return pd.concat(parts, ignore_index=True)
+
+
+def _exception_message(info: Mapping[str, Any]) -> str | None:
+    """The error an expectation raised, if any.
+
+    GX reports it either flat or nested by the metric that failed.
+    """
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    for nested in info.values():
+        if isinstance(nested, Mapping) and nested.get("raised_exception"):
+            return str(nested.get("exception_message"))
+    return None

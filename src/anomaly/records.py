@@ -65,7 +65,8 @@ def load_drop(path: Path | str) -> Drop:
     if not drop.is_dir():
         raise DropFormatError(f"{drop}: no such drop folder")
     tables: dict[str, LoadedTable] = {}
-    missing_optional, missing_required = [], []
+    missing_optional: list[str] = []
+    missing_required: list[str] = []
     for spec in TABLES:
         file = find_table_file(drop, spec.name)
         if file is None:

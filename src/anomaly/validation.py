@@ -71,9 +71,21 @@ class ValidationResult:
         return {name: outcome.accepted for name, outcome in self.tables.items()}
 
 
-def validate_drop(drop: Drop, suites: dict[str, ContractSuite]) -> ValidationResult:
-    """Run the contracts on every table of a loaded drop."""
-    runner = ContractRunner()
+def validate_drop(
+    drop: Drop, suites: dict[str, ContractSuite], runner: ContractRunner | None = None
+) -> ValidationResult:
+    """Run the contracts on every table of a loaded drop.
+
+    Parameters
+    ----------
+    drop
+        The loaded drop.
+    suites
+        The contract suites by table (``contracts.load_contracts``).
+    runner
+        A GX context to reuse; a new ephemeral one by default.
+    """
+    runner = runner or ContractRunner()
     outcomes: dict[str, TableOutcome] = {}
     keys: dict[str, pd.Series] = {}
     for spec in TABLES:

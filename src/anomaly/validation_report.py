@@ -24,7 +24,7 @@ from anomaly.validation import FINDING_COLUMNS, ValidationResult
 def summarise(result: ValidationResult) -> dict[str, Any]:
     """Counts per table and per check, and what could not be checked."""
     drop = result.drop
-    tables = {}
+    tables: dict[str, dict[str, Any]] = {}
     checks = []
     for name, outcome in result.tables.items():
         loaded = drop.tables[name]

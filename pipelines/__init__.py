@@ -1,0 +1,1 @@
+"""Prefect flows that run the anomaly library on registry drops."""

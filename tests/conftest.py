@@ -1,0 +1,77 @@
+"""Shared fixtures: a tiny clean drop written by hand, and ways to plant defects in it."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from anomaly.contracts import ContractRunner, ContractSuite, load_contracts
+from anomaly.records import load_drop
+from anomaly.validation import ValidationResult, validate_drop
+
+TINY_DROP = Path(__file__).resolve().parents[1] / "examples" / "tiny_drop"
+
+
+@pytest.fixture
+def drop(tmp_path: Path) -> Path:
+    """A fresh copy of the hand-written clean drop."""
+    target = tmp_path / "drop"
+    shutil.copytree(TINY_DROP, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def contracts() -> dict[str, ContractSuite]:
+    return load_contracts()
+
+
+@pytest.fixture(scope="session")
+def runner() -> ContractRunner:
+    return ContractRunner()
+
+
+@pytest.fixture
+def validate(
+    contracts: dict[str, ContractSuite], runner: ContractRunner
+) -> Callable[[Path], ValidationResult]:
+    def run(path: Path) -> ValidationResult:
+        return validate_drop(load_drop(path), contracts, runner)
+
+    return run
+
+
+def read_rows(drop: Path, table: str) -> list[dict[str, str]]:
+    with (drop / f"{table}.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_rows(drop: Path, table: str, rows: list[dict[str, str]]) -> None:
+    with (drop / f"{table}.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def edit_row(drop: Path, table: str, line: int, **cells: str) -> None:
+    """Change cells of the row on ``line`` (header = line 1) of a table's CSV."""
+    rows = read_rows(drop, table)
+    rows[line - 2].update(cells)
+    write_rows(drop, table, rows)
+
+
+def add_row(drop: Path, table: str, **cells: str) -> int:
+    """Append a row (unspecified cells empty); return its line number."""
+    rows = read_rows(drop, table)
+    rows.append({name: cells.get(name, "") for name in rows[0]})
+    write_rows(drop, table, rows)
+    return len(rows) + 1
+
+
+def quarantined(result: ValidationResult, table: str) -> dict[int, str]:
+    """Quarantined source lines of a table, mapped to their failed checks."""
+    q = result.tables[table].quarantine
+    return dict(zip(q["source_line"].astype(int), q["failed_checks"], strict=True))

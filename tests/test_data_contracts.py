@@ -1,0 +1,102 @@
+"""The suites in data_contracts/ and the table spec in record_schema agree, both ways."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from anomaly.cli import app
+from anomaly.contracts import ContractError, load_contracts
+from anomaly.record_schema import TABLES, Kind
+
+SPECS = {t.name: t for t in TABLES}
+
+
+def expectations(suite, type_):
+    return [e for e in suite.definition["expectations"] if e["type"] == type_]
+
+
+def test_one_suite_per_table_and_no_other(contracts):
+    assert set(contracts) == set(SPECS)
+
+
+@pytest.mark.parametrize("table", sorted(SPECS))
+def test_required_columns_have_hard_not_null_and_nullable_ones_do_not(contracts, table):
+    suite, spec = contracts[table], SPECS[table]
+    unconditional = {
+        e["kwargs"]["column"]: e["meta"]["severity"]
+        for e in expectations(suite, "expect_column_values_to_not_be_null")
+        if "row_condition" not in e["kwargs"]
+    }
+    required = {c.name for c in spec.columns if not c.nullable}
+    assert set(unconditional) == required
+    assert set(unconditional.values()) <= {"hard"}
+
+
+@pytest.mark.parametrize("table", sorted(SPECS))
+def test_enum_columns_check_exactly_the_spec_codes(contracts, table):
+    suite, spec = contracts[table], SPECS[table]
+    in_sets = {
+        e["kwargs"]["column"]: e["kwargs"]["value_set"]
+        for e in expectations(suite, "expect_column_values_to_be_in_set")
+        if isinstance(e["kwargs"]["value_set"], list) and "row_condition" not in e["kwargs"]
+    }
+    enums = {c.name: list(c.codes) for c in spec.columns if c.kind == Kind.ENUM}
+    assert in_sets == enums
+
+
+@pytest.mark.parametrize("table", sorted(SPECS))
+def test_every_reference_is_checked_against_the_table_it_names(contracts, table):
+    suite, spec = contracts[table], SPECS[table]
+    references = {c.references for c in spec.columns if c.references}
+    assert set(suite.referenced_keys) == references
+
+
+@pytest.mark.parametrize("table", sorted(SPECS))
+def test_soft_checks_say_why_the_row_is_kept(contracts, table):
+    for e in contracts[table].definition["expectations"]:
+        assert e["meta"].get("description"), e["meta"]["check"]
+        if e["meta"]["severity"] == "soft":
+            assert e["meta"].get("why_soft"), e["meta"]["check"]
+
+
+def test_checked_columns_exist_in_the_spec(contracts):
+    for table, suite in contracts.items():
+        for check in suite.checks.values():
+            assert set(check.columns) <= set(SPECS[table].column_names), check.name
+
+
+def test_a_suite_without_severity_is_refused(tmp_path, contracts):
+    definition = json.loads(json.dumps(contracts["regions"].definition))
+    del definition["expectations"][0]["meta"]["severity"]
+    (tmp_path / "regions.json").write_text(json.dumps(definition))
+    with pytest.raises(ContractError, match="meta.severity"):
+        load_contracts(tmp_path)
+
+
+def test_an_expectation_that_cannot_run_is_an_error_not_a_pass(drop, tmp_path, contracts):
+    from anomaly.records import load_drop
+    from anomaly.validation import validate_drop
+
+    broken = {name: suite for name, suite in contracts.items()}
+    definition = json.loads(json.dumps(contracts["regions"].definition))
+    definition["expectations"].append(
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "no_such_column", "min_value": 0},
+            "meta": {"check": "broken", "severity": "hard", "description": "x"},
+        }
+    )
+    (tmp_path / "regions.json").write_text(json.dumps(definition))
+    broken["regions"] = load_contracts(tmp_path)["regions"]
+    with pytest.raises(ContractError, match="check broken could not run"):
+        validate_drop(load_drop(drop), broken)
+
+
+@pytest.mark.parametrize("command", [[], ["validate"]])
+def test_every_command_has_help(command):
+    result = CliRunner().invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
