@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
-
 from pipelines.validate_drop import validate_drop_flow
+from prefect.testing.utilities import prefect_test_harness
 
 
 @pytest.fixture(scope="module")
