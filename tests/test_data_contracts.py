@@ -95,7 +95,7 @@ def test_an_expectation_that_cannot_run_is_an_error_not_a_pass(drop, tmp_path, c
         validate_drop(load_drop(drop), broken)
 
 
-@pytest.mark.parametrize("command", [[], ["validate"]])
+@pytest.mark.parametrize("command", [[], ["validate"], ["synth"], ["evaluate"]])
 def test_every_command_has_help(command):
     result = CliRunner().invoke(app, [*command, "--help"])
     assert result.exit_code == 0

@@ -1,0 +1,102 @@
+"""Score a run's cases against the truth of a synthetic world.
+
+A case catches a planted instance when its subject is the instance's subject
+or its evidence shares at least one record with the instance. Per scheme:
+instances, caught in the top K cases, caught anywhere, recall in the top K.
+Overall: precision in the top K (the share of the top K cases that catch at
+least one planted instance), and the legitimate oddities (hard negatives)
+that some case cites or names.
+
+K is twice the number of planted instances unless given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+TABLE_COLUMNS = ["scheme", "instances", "caught_top_k", "caught_anywhere", "recall_top_k"]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    table: pd.DataFrame  # one row per scheme, then a total row
+    k: int
+    precision_at_k: float
+    hard_negatives: int
+    hard_negatives_flagged: int
+    noise_rows: int | None = None
+    noise_quarantined: int | None = None
+
+    def text(self) -> str:
+        lines = [self.table.to_string(index=False), ""]
+        lines.append(f"precision@{self.k}: {self.precision_at_k:.3f}")
+        share = self.hard_negatives_flagged / self.hard_negatives if self.hard_negatives else 0.0
+        lines.append(
+            f"hard negatives flagged: {self.hard_negatives_flagged} of {self.hard_negatives}"
+            f" ({share:.1%})"
+        )
+        if self.noise_rows is not None:
+            lines.append(f"noise rows quarantined: {self.noise_quarantined} of {self.noise_rows}")
+        return "\n".join(lines) + "\n"
+
+
+def evaluate(
+    cases: pd.DataFrame,
+    labels: pd.DataFrame,
+    flags: pd.DataFrame | None = None,
+    k: int | None = None,
+) -> Evaluation:
+    """Compare ranked cases (``cases.csv``) and flags (``flags.csv``) with a world's labels.
+
+    A hard negative counts as flagged when a case catches it or a flag row
+    names one of its records.
+    """
+    schemes = labels[labels["kind"] == "scheme"].reset_index(drop=True)
+    negatives = labels[labels["kind"] == "hard_negative"].reset_index(drop=True)
+    k = k or 2 * len(schemes)
+    ranked = cases.sort_values("rank").reset_index(drop=True)
+    hits = _hits(ranked, schemes)  # (case position, instance position)
+    top = hits[hits["case"] < k]
+    rows = []
+    for code, group in schemes.groupby("code", sort=True):
+        wanted = set(group.index)
+        anywhere = len(wanted & set(hits["instance"]))
+        in_top = len(wanted & set(top["instance"]))
+        rows.append((code, len(group), in_top, anywhere, in_top / len(group)))
+    n = len(schemes)
+    caught_top = top["instance"].nunique()
+    rows.append(("ALL", n, caught_top, hits["instance"].nunique(), caught_top / n if n else 0.0))
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    considered = min(k, len(ranked))
+    precision = top["case"].nunique() / considered if considered else 0.0
+    flagged = set(_hits(ranked, negatives)["instance"])
+    if flags is not None and not flags.empty:
+        flagged_records = set(flags["table"].astype(str) + ":" + flags["record_id"].astype(str))
+        records = _explode(negatives, "records", "instance")
+        flagged |= set(records.loc[records["record"].isin(flagged_records), "instance"])
+    return Evaluation(table, k, precision, len(negatives), len(flagged))
+
+
+def _hits(cases: pd.DataFrame, instances: pd.DataFrame) -> pd.DataFrame:
+    """Pairs (case position, instance position) where the case catches the instance."""
+    if cases.empty or instances.empty:
+        return pd.DataFrame({"case": pd.Series(dtype=int), "instance": pd.Series(dtype=int)})
+    subject = instances[["subject_type", "subject_id"]].reset_index(names="instance")
+    by_subject = (
+        cases[["subject_type", "subject_id"]]
+        .reset_index(names="case")
+        .merge(subject, on=["subject_type", "subject_id"])
+    )
+    evidence = _explode(cases, "evidence", "case")
+    records = _explode(instances, "records", "instance")
+    by_record = evidence.merge(records, on="record")[["case", "instance"]]
+    both = pd.concat([by_subject[["case", "instance"]], by_record], ignore_index=True)
+    return both.drop_duplicates().reset_index(drop=True)
+
+
+def _explode(frame: pd.DataFrame, column: str, name: str) -> pd.DataFrame:
+    values = frame[column].fillna("").astype(str).str.split(";")
+    out = values.explode().rename("record").rename_axis(name).reset_index()
+    return out[out["record"] != ""]

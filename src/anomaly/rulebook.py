@@ -1,0 +1,168 @@
+"""The legal values rules are checked against, typed on load, with their sources.
+
+The defaults ship as ``rulebook.yaml`` beside this module. A user file with
+the same structure overrides any subset of them; the merged result is
+validated and an error names the offending key.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+DEFAULT_RULEBOOK = Path(__file__).with_name("rulebook.yaml")
+LEVELS = ("minimum", "medium", "maximum", "extreme", "complete", "mixed", "juvenile")
+CONDITIONS = ("strict", "regular", "light", "preferential")
+
+
+class RulebookError(ValueError):
+    """A rule book file that cannot be read or does not validate."""
+
+
+class Param(BaseModel):
+    """One value with its source and whether it is assumed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    value: Any
+    source: str
+    assumed: bool = False
+
+
+class ConditionPeriods(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    regular_to_light: int | None
+    light_to_preferential: int | None
+    preferential_before_release: int | None
+    strict_to_regular: int | None
+
+
+class Degrees(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    source: str
+    positive_1_clean_months: Param
+    positive_2_months_after_1: Param
+    positive_3_months_after_2: Param
+    negative_lookback_months: Param
+    negative_2_min_penalties: Param
+
+
+class Conditions(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    source: str
+    by_level: dict[str, ConditionPeriods]
+    complete_light_counts_sentence: Param
+    juvenile_strict_to_regular: Param
+    mixed_as_medium: Param
+    light_requires_work: Param
+
+    @field_validator("by_level")
+    @classmethod
+    def _every_level(cls, value: dict[str, ConditionPeriods]) -> dict[str, ConditionPeriods]:
+        missing = set(LEVELS) - set(value)
+        if missing:
+            raise ValueError(f"missing institution levels: {sorted(missing)}")
+        return value
+
+
+class Visits(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    source: str
+    short_visit_hours: Param
+    short_visit_tolerance_hours: Param
+    long_visit_days: Param
+    long_visit_days_before_2015: Param
+    entitled_relations: Param
+    quotas: dict[str, Any]
+
+    @field_validator("quotas")
+    @classmethod
+    def _quota_table(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for level in LEVELS:
+            row = value.get(level)
+            if not isinstance(row, dict) or set(row) != set(CONDITIONS):
+                raise ValueError(f"quotas.{level} must give {', '.join(CONDITIONS)}")
+            for condition, pair in row.items():
+                ok = pair is None or (
+                    isinstance(pair, list)
+                    and len(pair) == 2
+                    and all(isinstance(n, int) and n >= 0 for n in pair)
+                )
+                if not ok:
+                    raise ValueError(f"quotas.{level}.{condition} must be [short, long] or null")
+        return value
+
+
+class RecordKeeping(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    source: str
+    backdating_tolerance_days: Param
+
+
+class Rulebook(BaseModel):
+    """Every legal value in force for a run."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    degrees: Degrees
+    conditions: Conditions
+    visits: Visits
+    record_keeping: RecordKeeping
+
+    def quota(self, level: str, condition: str) -> tuple[int, int] | None:
+        """(short, long) visits per calendar year, or None where the condition does not exist."""
+        pair = self.visits.quotas[level][condition]
+        return None if pair is None else (pair[0], pair[1])
+
+    def periods(self, level: str) -> ConditionPeriods:
+        return self.conditions.by_level[level]
+
+    @cached_property
+    def entitled_relations(self) -> frozenset[str]:
+        return frozenset(self.visits.entitled_relations.value)
+
+    def assumed_values(self) -> list[tuple[str, Any, str]]:
+        """(key, value, source) of every value marked assumed, for the report."""
+        found = []
+        for section in ("degrees", "conditions", "visits", "record_keeping"):
+            for key, item in getattr(self, section):
+                if isinstance(item, Param) and item.assumed:
+                    found.append((f"{section}.{key}", item.value, item.source))
+        return found
+
+
+def load_rulebook(override: Path | str | None = None) -> Rulebook:
+    """The shipped rule book, with a user file's values laid over it."""
+    data = _read(DEFAULT_RULEBOOK)
+    if override is not None:
+        data = _merge(data, _read(Path(override)))
+    try:
+        return Rulebook.model_validate(data)
+    except ValidationError as error:
+        where = f" (with {override})" if override else ""
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise RulebookError(f"rule book{where} is not valid: {problems}") from error
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise RulebookError(f"{path}: cannot be read: {error}") from error
+    if not isinstance(content, dict):
+        raise RulebookError(f"{path}: expected a mapping at the top level")
+    return content
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = _merge(base[key], value)
+        else:
+            merged[key] = value
+    return merged

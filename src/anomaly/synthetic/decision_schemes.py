@@ -1,0 +1,401 @@
+"""Planted schemes in degrees, conditions, transfers and record keeping.
+
+Sources: seed 002 sections 1, 2 and 4; seed 004 (a +3 convict made a malicious
+violator and moved to a stricter institution).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from anomaly.synthetic.planting import DAY, Planter
+
+
+def _in_window(p: Planter, frame: pd.DataFrame, column: str, margin: int = 30) -> pd.DataFrame:
+    lo, hi = p.window
+    return frame[(frame[column] > lo + margin * DAY) & (frame[column] < hi - margin * DAY)]
+
+
+def positive_degree_without_criteria(p: Planter, n: int) -> None:
+    """A positive degree bought: +1 right after a penalty, or a jump to +2/+3."""
+    events = p.t["disciplinary_events"]
+    penalties = _in_window(p, events[events["kind"].eq("penalty")], "occurred_on", 60)
+    for k, (_, row) in enumerate(p.pick(penalties, n).iterrows()):
+        on = row["occurred_on"] + int(p.rng.integers(20, 50)) * DAY
+        degree = [1, 2, 3][k % 3]
+        assignment = _add_degree(p, row["convict_id"], row["facility_id"], on, degree)
+        p.world.label(
+            "scheme",
+            "positive_degree_without_criteria",
+            "convict",
+            row["convict_id"],
+            [f"degree_assignments:{assignment}", f"disciplinary_events:{row['event_id']}"],
+            f"degree +{degree} weeks after a penalty",
+        )
+
+
+def negative_degree_without_penalty(p: Planter, n: int) -> None:
+    """A convict of good standing made a violator with no penalty.
+
+    Half of them are then moved to a stricter institution (seed 004).
+    """
+    degrees = p.t["degree_assignments"]
+    events = p.t["disciplinary_events"]
+    penalised = set(events.loc[events["kind"].eq("penalty"), "convict_id"])
+    good = _in_window(
+        p,
+        degrees[degrees["degree"].ge(2) & ~degrees["convict_id"].isin(penalised)],
+        "assigned_on",
+        60,
+    )
+    stays = p.window_stays(60)
+    good = good.merge(
+        stays[["convict_id", "facility_id", "end", "security_level"]],
+        on=["convict_id", "facility_id"],
+    )
+    good = good[good["end"] > good["assigned_on"] + 60 * DAY]
+    facilities = p.t["facilities"]
+    for k, (_, row) in enumerate(p.pick(good, n).iterrows()):
+        on = row["assigned_on"] + int(p.rng.integers(20, 50)) * DAY
+        degree = -3 if k % 2 == 0 else -1
+        assignment = _add_degree(p, row["convict_id"], row["facility_id"], on, degree)
+        refs = [f"degree_assignments:{assignment}"]
+        stricter = {"medium": "maximum", "maximum": "extreme", "minimum": "medium"}.get(
+            row["security_level"]
+        )
+        targets = facilities[facilities["security_level"].eq(stricter)]
+        if degree == -3 and len(targets) and on + 15 * DAY < row["end"]:
+            to = targets.sample(1, random_state=int(p.rng.integers(2**31)))["facility_id"].iloc[0]
+            transfer = _add_transfer(
+                p, row["convict_id"], row["facility_id"], to, on + 10 * DAY, "security_level_change"
+            )
+            refs.append(f"transfers:{transfer}")
+        p.world.label(
+            "scheme",
+            "negative_degree_without_penalty",
+            "convict",
+            row["convict_id"],
+            refs,
+            f"degree {degree} with no penalty on record",
+        )
+
+
+def condition_change_without_criteria(p: Planter, n: int) -> None:
+    """A move to light soon after arrival with no positive degree, or to preferential without +3."""
+    changes = p.t["condition_changes"]
+    arrivals = _in_window(p, changes[changes["from_condition"].isna()], "changed_on", 90)
+    degrees = p.t["degree_assignments"]
+    positive = set(degrees.loc[degrees["degree"] > 0, "convict_id"])
+    arrivals = arrivals[~arrivals["convict_id"].isin(positive)]
+    levels = p.t["facilities"].set_index("facility_id")["security_level"]
+    arrivals = arrivals[arrivals["facility_id"].map(levels).isin(["medium", "maximum", "minimum"])]
+    for _, row in p.pick(arrivals, n).iterrows():
+        on = row["changed_on"] + int(p.rng.integers(25, 70)) * DAY
+        change = p.new_id("condition_changes", "change_id", "CC")
+        p.add(
+            "condition_changes",
+            {
+                "change_id": change,
+                "convict_id": row["convict_id"],
+                "facility_id": row["facility_id"],
+                "changed_on": on,
+                "from_condition": "regular",
+                "to_condition": "light",
+                "protocol_no": f"PR-{int(p.rng.integers(1, 999999)):06d}",
+                "decided_by": p.staff_on(row["facility_id"], "commission_member", on),
+                "recorded_at": p.recorded(on),
+            },
+        )
+        p.world.label(
+            "scheme",
+            "condition_change_without_criteria",
+            "convict",
+            row["convict_id"],
+            [f"condition_changes:{change}"],
+            "regular to light weeks after arrival, no positive degree",
+        )
+
+
+def transfer_without_grounds(p: Planter, n: int) -> None:
+    """A transfer with no ground, no order, or an 'operational need' without consent."""
+    transfers = _in_window(p, p.t["transfers"], "departed_on", 0)
+    later = transfers[
+        transfers["ground"].isin(["own_safety", "operational_need", "order_maintenance", "medical"])
+    ]
+    t = p.t["transfers"]
+    for k, (index, row) in enumerate(p.pick(later, n).iterrows()):
+        variant = k % 3
+        if variant == 0:
+            t.loc[index, "ground"] = None
+        elif variant == 1:
+            t.loc[index, "order_no"] = None
+        else:
+            t.loc[index, ["ground", "consent"]] = ["operational_need", False]
+        note = ["no ground recorded", "no order number", "operational need without consent"][
+            variant
+        ]
+        p.world.label(
+            "scheme",
+            "transfer_without_grounds",
+            "convict",
+            row["convict_id"],
+            [f"transfers:{row['transfer_id']}"],
+            note,
+        )
+
+
+def bought_move_home(p: Planter, n: int) -> None:
+    """A convict placed far away is bought a move to the home region.
+
+    Into the pre-trial centre, into a full institution, or into another level.
+    """
+    convicts = p.t["convicts"].set_index("convict_id")
+    facilities = p.t["facilities"]
+    stays = p.window_stays(200)
+    stays = stays[stays["security_level"].isin(["medium", "maximum", "extreme"])]
+    stays = stays.join(
+        convicts[["home_region_id", "court_security_level", "offense_gravity"]], on="convict_id"
+    )
+    away = stays[stays["region_id"] != stays["home_region_id"]]
+    away = away[away["leave"] >= p.window[1]]  # still there at the end: the move is the last event
+    for k, (_, stay) in enumerate(p.pick(away, n).iterrows()):
+        home = facilities[facilities["region_id"].eq(stay["home_region_id"])]
+        variant = k % 3
+        if variant == 0:
+            target = home[home["security_level"].eq("mixed")]
+        elif variant == 1:
+            target = home[home["security_level"].eq(stay["security_level"])]
+        else:
+            target = home[~home["security_level"].isin([stay["security_level"], "mixed"])]
+        if target.empty:
+            target = home[home["security_level"].eq("mixed")]
+        to = target["facility_id"].iloc[0]
+        on = p.window[1] - int(p.rng.integers(40, 90)) * DAY
+        _drop_after(p, stay["convict_id"], stay["facility_id"], on)
+        ground = ["operational_need", "own_safety", "order_maintenance"][k % 3]
+        transfer = _add_transfer(
+            p, stay["convict_id"], stay["facility_id"], to, on, ground, consent=True
+        )
+        p.world.label(
+            "scheme",
+            "bought_move_home",
+            "convict",
+            stay["convict_id"],
+            [f"transfers:{transfer}"],
+            f"moved home into {target['security_level'].iloc[0]}"
+            f" (court ordered {stay['court_security_level']})",
+        )
+
+
+def false_reorganization(p: Planter, n: int) -> None:
+    """'Reorganisation' as the ground for moving convicts out of an institution that stayed open."""
+    convicts = p.t["convicts"].set_index("convict_id")
+    facilities = p.t["facilities"]
+    stays = p.window_stays(200)
+    open_ = facilities.loc[facilities["closed_on"].isna(), "facility_id"]
+    stays = stays[
+        stays["facility_id"].isin(open_) & stays["security_level"].isin(["medium", "maximum"])
+    ]
+    stays = stays.join(convicts[["home_region_id"]], on="convict_id")
+    stays = stays[(stays["region_id"] != stays["home_region_id"]) & (stays["leave"] >= p.window[1])]
+    for _, stay in p.pick(stays, n).iterrows():
+        home = facilities[
+            facilities["region_id"].eq(stay["home_region_id"])
+            & facilities["security_level"].eq(stay["security_level"])
+        ]
+        to = (
+            home["facility_id"].iloc[0]
+            if len(home)
+            else facilities.loc[
+                facilities["security_level"].eq(stay["security_level"])
+                & ~facilities["facility_id"].eq(stay["facility_id"]),
+                "facility_id",
+            ].iloc[0]
+        )
+        on = p.window[1] - int(p.rng.integers(40, 90)) * DAY
+        _drop_after(p, stay["convict_id"], stay["facility_id"], on)
+        transfer = _add_transfer(
+            p, stay["convict_id"], stay["facility_id"], to, on, "reorganization"
+        )
+        p.world.label(
+            "scheme",
+            "false_reorganization",
+            "convict",
+            stay["convict_id"],
+            [f"transfers:{transfer}"],
+            "reorganisation of an institution that stayed open",
+        )
+
+
+def backdated_entries(p: Planter, n: int) -> None:
+    """Decisions entered months after the date they carry (seed 002: paper files are changed)."""
+    for table, key in (
+        ("degree_assignments", "assignment_id"),
+        ("disciplinary_events", "event_id"),
+        ("condition_changes", "change_id"),
+    ):
+        frame = p.t[table]
+        date = {
+            "degree_assignments": "assigned_on",
+            "disciplinary_events": "occurred_on",
+            "condition_changes": "changed_on",
+        }[table]
+        pool = _in_window(p, frame, date, 30)
+        pool = pool[pool[date] < p.window[1] - 200 * DAY]
+        for index, row in p.pick(pool, max(1, n // 3)).iterrows():
+            frame.loc[index, "recorded_at"] = p.recorded(
+                row[date] + int(p.rng.integers(60, 180)) * DAY
+            )
+            p.world.label(
+                "scheme",
+                "backdated_entries",
+                "staff",
+                row["decided_by"],
+                [f"{table}:{row[key]}"],
+                "entered months after its date",
+            )
+
+
+def staff_grants_extra_visits(p: Planter, n: int) -> None:
+    """A deputy head granting extra long visits as incentives far more often than peers.
+
+    Each record on its own is valid: only the rate gives it away.
+    """
+    stays = p.window_stays(250)
+    stays = stays[
+        stays["security_level"].isin(["medium", "maximum", "minimum"])
+        & (stays["long_visit_rooms"] > 0)
+    ]
+    kin = p.t["kinship"]
+    kin = kin[kin["relation"].isin(["spouse", "parent"])].drop_duplicates("convict_id")[
+        ["convict_id", "person_id"]
+    ]
+    stays = stays.merge(kin, on="convict_id")
+    facilities = [f for f, g in stays.groupby("facility_id") if len(g) >= 12]
+    for facility in p.rng.permutation(facilities)[:n]:
+        group = p.pick(
+            stays[stays["facility_id"].eq(facility)],
+            max(6, int(len(stays[stays["facility_id"].eq(facility)]) * 0.5)),
+        )
+        deputy = p.staff_on(facility, "deputy_head", group["start"].max())
+        refs = []
+        for _, stay in group.iterrows():
+            granted = p.day_in(stay["start"] + 10 * DAY, stay["end"] - 80 * DAY)
+            if granted.year != (granted + 40 * DAY).year:
+                continue
+            event = p.new_id("disciplinary_events", "event_id", "EV")
+            p.add(
+                "disciplinary_events",
+                {
+                    "event_id": event,
+                    "convict_id": stay["convict_id"],
+                    "facility_id": facility,
+                    "occurred_on": granted,
+                    "kind": "incentive",
+                    "measure": "extra_long_visit",
+                    "isolation_days": None,
+                    "lifts_event_id": None,
+                    "decided_by": deputy,
+                    "recorded_at": p.recorded(granted),
+                },
+            )
+            refs.append(f"disciplinary_events:{event}")
+        p.world.label(
+            "scheme",
+            "staff_grants_extra_visits",
+            "staff",
+            deputy,
+            refs,
+            f"{len(refs)} extra-visit incentives by one deputy head",
+        )
+
+
+def _add_degree(
+    p: Planter, convict_id: str, facility_id: str, on: pd.Timestamp, degree: int
+) -> str:
+    assignment = p.new_id("degree_assignments", "assignment_id", "DG")
+    p.add(
+        "degree_assignments",
+        {
+            "assignment_id": assignment,
+            "convict_id": convict_id,
+            "facility_id": facility_id,
+            "assigned_on": on,
+            "degree": degree,
+            "decided_by": p.staff_on(facility_id, "head", on),
+            "recorded_at": p.recorded(on),
+        },
+    )
+    return assignment
+
+
+def _add_transfer(
+    p: Planter,
+    convict_id: str,
+    src: str,
+    dst: str,
+    on: pd.Timestamp,
+    ground: str,
+    consent: bool | None = None,
+) -> str:
+    transfer = p.new_id("transfers", "transfer_id", "TR")
+    arrived = on + int(p.rng.integers(1, 4)) * DAY
+    p.add(
+        "transfers",
+        {
+            "transfer_id": transfer,
+            "convict_id": convict_id,
+            "from_facility_id": src,
+            "to_facility_id": dst,
+            "departed_on": on,
+            "arrived_on": arrived,
+            "ground": ground,
+            "consent": consent,
+            "order_no": f"ORD-{on.year}-{int(p.rng.integers(1, 99999)):05d}",
+            "decided_by": p.staff_on(dst, "head", on),
+            "recorded_at": p.recorded(arrived),
+        },
+    )
+    p.add(
+        "condition_changes",
+        {
+            "change_id": p.new_id("condition_changes", "change_id", "CC"),
+            "convict_id": convict_id,
+            "facility_id": dst,
+            "changed_on": arrived,
+            "from_condition": None,
+            "to_condition": "regular",
+            "protocol_no": None,
+            "decided_by": p.staff_on(dst, "commission_member", arrived),
+            "recorded_at": p.recorded(arrived),
+        },
+    )
+    return transfer
+
+
+def _drop_after(p: Planter, convict_id: str, facility_id: str, on: pd.Timestamp) -> None:
+    """The convict left on ``on``: records of the old institution after that day did not happen."""
+    for table, date in (
+        ("visit_logs", "started_at"),
+        ("degree_assignments", "assigned_on"),
+        ("condition_changes", "changed_on"),
+        ("disciplinary_events", "occurred_on"),
+        ("long_visit_registrations", "planned_start"),
+    ):
+        frame = p.t[table]
+        gone = (
+            frame["convict_id"].eq(convict_id)
+            & frame["facility_id"].eq(facility_id)
+            & (frame[date] >= on)
+        )
+        p.t[table] = frame[~gone].reset_index(drop=True)
+    for table, start, end in (
+        ("memberships", "joined_on", "left_on"),
+        ("work_assignments", "started_on", "ended_on"),
+    ):
+        frame = p.t[table]
+        mine = frame["convict_id"].eq(convict_id) & frame["facility_id"].eq(facility_id)
+        frame = frame[~(mine & (frame[start] >= on))].copy()
+        mine = frame["convict_id"].eq(convict_id) & frame["facility_id"].eq(facility_id)
+        frame.loc[mine & (frame[end].isna() | (frame[end] > on)), end] = on
+        p.t[table] = frame.reset_index(drop=True)

@@ -1,0 +1,162 @@
+"""Every planted scheme, and the one call that builds a corrupted world with its truth."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from anomaly.rulebook import Rulebook
+from anomaly.synthetic import decision_schemes as decisions
+from anomaly.synthetic import visit_schemes as visits
+from anomaly.synthetic.planting import Planter
+from anomaly.synthetic.scales import SCALES, Scale
+from anomaly.synthetic.world import World, generate_world
+
+Injector = Callable[[Planter, int], None]
+
+INJECTORS: dict[str, Injector] = {
+    "visits_to_convict_without_relatives": visits.visits_to_convict_without_relatives,
+    "long_visits_over_quota": visits.long_visits_over_quota,
+    "long_visit_by_non_relative": visits.long_visit_by_non_relative,
+    "impossible_visitor": visits.impossible_visitor,
+    "outsider_visits_many": visits.outsider_visits_many,
+    "long_visit_while_ineligible": visits.long_visit_while_ineligible,
+    "long_visit_without_registration": visits.long_visit_without_registration,
+    "room_overbooking": visits.room_overbooking,
+    "positive_degree_without_criteria": decisions.positive_degree_without_criteria,
+    "negative_degree_without_penalty": decisions.negative_degree_without_penalty,
+    "condition_change_without_criteria": decisions.condition_change_without_criteria,
+    "transfer_without_grounds": decisions.transfer_without_grounds,
+    "bought_move_home": decisions.bought_move_home,
+    "false_reorganization": decisions.false_reorganization,
+    "backdated_entries": decisions.backdated_entries,
+    "staff_grants_extra_visits": decisions.staff_grants_extra_visits,
+}
+"""Schemes planted after the simulation. ``lenient_institution`` (an institution
+whose degree and condition profile is far above its peers while every record
+is valid) is planted in the simulation itself."""
+
+STATISTICAL = {"staff_grants_extra_visits", "lenient_institution"}
+FEW = {"outsider_visits_many", "room_overbooking", "staff_grants_extra_visits"}
+
+
+def build_world(
+    scale: str | Scale, seed: int, schemes: bool = True, rulebook: Rulebook | None = None
+) -> World:
+    """A synthetic penal system; with ``schemes``, corrupted and labelled."""
+    scale = SCALES[scale] if isinstance(scale, str) else scale
+    lenient = _lenient_institutions(scale, seed) if schemes else {}
+    world, internals = generate_world(scale, seed, rulebook, leniency=lenient)
+    facilities = internals["facilities"]
+    for index in lenient:
+        world.label(
+            "scheme",
+            "lenient_institution",
+            "facility",
+            facilities.at[index, "facility_id"],
+            [],
+            "degrees and conditions granted far more readily than at peer institutions",
+        )
+    if schemes:
+        planter = Planter(world, internals, np.random.default_rng([seed, 1]))
+        for code, inject in INJECTORS.items():
+            n = scale.scheme_instances
+            inject(planter, max(2, n // 3) if code in FEW else n)
+        planter.finish()
+    _label_hard_negatives(world)
+    _entered_by_extraction(world)
+    _sort_by_time(world)
+    return world
+
+
+def _entered_by_extraction(world: World) -> None:
+    """No entry is made after the register was extracted: late entries close at extraction."""
+    limit = world.extracted_at - pd.Timedelta(hours=1)
+    for frame in world.tables.values():
+        if "recorded_at" in frame.columns:
+            frame["recorded_at"] = frame["recorded_at"].where(frame["recorded_at"] <= limit, limit)
+
+
+def _lenient_institutions(scale: Scale, seed: int) -> dict[int, float]:
+    """Facility indices that will be run leniently (drawn before the simulation)."""
+    from anomaly.synthetic.geography import make_geography
+
+    geo = make_geography(scale, np.random.default_rng(seed))
+    f = geo.facilities
+    peers = f[f["security_level"].isin(["medium", "maximum"])]
+    k = max(1, scale.scheme_instances // 8)
+    chosen = np.random.default_rng([seed, 2]).choice(
+        peers.index, size=min(k, len(peers) // 3), replace=False
+    )
+    return {int(i): 3.0 for i in chosen}
+
+
+def _label_hard_negatives(world: World) -> None:
+    """Legitimate records that look unusual: the detectors must leave them alone."""
+    t = world.tables
+    regs = t["long_visit_registrations"]
+    incentive = regs[regs["basis"].eq("incentive") & regs["incentive_event_id"].notna()]
+    for convict_id, group in incentive.groupby("convict_id"):
+        world.label(
+            "hard_negative",
+            "incentive_extra_visit",
+            "convict",
+            str(convict_id),
+            [f"long_visit_registrations:{r}" for r in group["registration_id"]],
+        )
+    medical = t["transfers"][t["transfers"]["ground"].eq("medical")]
+    for _, row in medical.iterrows():
+        world.label(
+            "hard_negative",
+            "medical_transfer",
+            "convict",
+            row["convict_id"],
+            [f"transfers:{row['transfer_id']}"],
+        )
+    planted = {r for x in world.labels if x["kind"] == "scheme" for r in x["records"].split(";")}
+    for table, key, date in (
+        ("degree_assignments", "assignment_id", "assigned_on"),
+        ("condition_changes", "change_id", "changed_on"),
+    ):
+        frame = t[table]
+        delay = (frame["recorded_at"] - frame[date]).dt.days
+        late = frame[(delay >= 20) & (delay <= 29)]
+        for _, row in late.head(200).iterrows():
+            ref = f"{table}:{row[key]}"
+            if ref not in planted:
+                world.label(
+                    "hard_negative",
+                    "late_entry_within_tolerance",
+                    "convict",
+                    row["convict_id"],
+                    [ref],
+                )
+
+
+def _sort_by_time(world: World) -> None:
+    """Order event rows by date so planted rows do not sit together at the end."""
+    order = {
+        "disciplinary_events": "occurred_on",
+        "long_visit_registrations": "requested_on",
+        "visit_logs": "started_at",
+        "transfers": "departed_on",
+        "condition_changes": "changed_on",
+        "degree_assignments": "assigned_on",
+        "persons": "person_id",
+        "kinship": "registered_on",
+    }
+    for table, column in order.items():
+        world.tables[table] = (
+            world.tables[table].sort_values(column, kind="stable").reset_index(drop=True)
+        )
+
+
+def scheme_codes() -> list[str]:
+    return [*INJECTORS, "lenient_institution"]
+
+
+def label_counts(world: World) -> pd.Series:
+    labels = world.labels_frame()
+    return labels[labels["kind"] == "scheme"].groupby("code").size()

@@ -1,0 +1,201 @@
+"""The synthetic penal system: deterministic, valid under the contracts, faithful to the rules."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from anomaly.cli import app
+from anomaly.records import load_drop
+from anomaly.rulebook import load_rulebook
+from anomaly.synthetic.drop_writing import write_world
+from anomaly.synthetic.scheme_registry import build_world, scheme_codes
+from anomaly.validation import validate_drop
+
+KEYS = {
+    "visit_logs": "visit_id",
+    "long_visit_registrations": "registration_id",
+    "transfers": "transfer_id",
+    "condition_changes": "change_id",
+    "degree_assignments": "assignment_id",
+    "disciplinary_events": "event_id",
+    "persons": "person_id",
+}
+
+
+@pytest.fixture(scope="module")
+def small_world():
+    return build_world("small", 11)
+
+
+def test_same_seed_same_world():
+    first, second = build_world("tiny", 5), build_world("tiny", 5)
+    for name in first.tables:
+        pd.testing.assert_frame_equal(first.tables[name], second.tables[name], obj=name)
+    assert first.labels == second.labels
+    other = build_world("tiny", 6)
+    assert not other.tables["visit_logs"].equals(first.tables["visit_logs"])
+
+
+@pytest.mark.parametrize("schemes", [False, True])
+def test_every_row_passes_the_data_contracts(tmp_path, contracts, runner, schemes):
+    world = build_world("tiny", 21, schemes=schemes)
+    write_world(world, tmp_path / "drop")
+    result = validate_drop(load_drop(tmp_path / "drop"), contracts, runner)
+    for name, outcome in result.tables.items():
+        assert outcome.quarantine.empty, (name, outcome.quarantine["reasons"].head().tolist())
+        assert len(outcome.accepted) == len(world.tables[name])
+
+
+def test_every_scheme_is_planted_and_its_records_exist(small_world):
+    labels = small_world.labels_frame()
+    planted = labels[labels["kind"] == "scheme"]
+    assert set(planted["code"]) == set(scheme_codes())
+    ids = {t: set(small_world.tables[t][k]) for t, k in KEYS.items()}
+    kinship = small_world.tables["kinship"]
+    ids["kinship"] = set(kinship["convict_id"] + "|" + kinship["person_id"])
+    for refs in labels["records"].dropna():
+        for ref in filter(None, refs.split(";")):
+            table, record = ref.split(":", 1)
+            assert record in ids[table], ref
+
+
+def test_labels_never_enter_the_drop(tmp_path):
+    result = CliRunner().invoke(
+        app,
+        [
+            "synth",
+            "--scale",
+            "tiny",
+            "--out",
+            str(tmp_path / "d"),
+            "--labels",
+            str(tmp_path / "d" / "l.csv"),
+        ],
+    )
+    assert result.exit_code != 0
+    assert "inside the drop" in result.output
+
+
+def months_before(dates: pd.Series, months: int) -> pd.Series:
+    return dates - pd.DateOffset(months=months)
+
+
+@settings(max_examples=3, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_clean_world_breaks_no_rule(seed):
+    """An independent reading of rules.md over a clean tiny world: nothing may break."""
+    t = build_world("tiny", seed, schemes=False).tables
+    rb = load_rulebook()
+    _long_visits_rest_on_entitled_kin_and_approved_registrations(t, rb)
+    _no_visit_by_the_dead_or_jailed(t)
+    _degrees_meet_their_criteria(t)
+    _transfers_carry_ground_order_and_consent(t)
+    _entries_are_made_within_30_days(t)
+    _rooms_are_never_overbooked(t)
+
+
+def _long_visits_rest_on_entitled_kin_and_approved_registrations(t, rb):
+    long = t["visit_logs"][t["visit_logs"]["visit_type"].eq("long")]
+    kin = t["kinship"][t["kinship"]["relation"].isin(rb.entitled_relations)]
+    joined = long.merge(
+        kin, left_on=["convict_id", "visitor_person_id"], right_on=["convict_id", "person_id"]
+    )
+    assert len(joined) == len(long)
+    assert (joined["registered_on"] < joined["started_at"]).all()
+    regs = t["long_visit_registrations"].set_index("registration_id")
+    reg = regs.loc[long["registration_id"]]
+    assert (reg["decision"] == "approved").all()
+    assert (reg["convict_id"].to_numpy() == long["convict_id"].to_numpy()).all()
+    assert (reg["visitor_person_id"].to_numpy() == long["visitor_person_id"].to_numpy()).all()
+    start = long["started_at"].dt.normalize().to_numpy()
+    assert (reg["planned_start"].to_numpy() <= start).all()
+    end = reg["planned_start"] + pd.to_timedelta(reg["planned_days"].astype(int), unit="D")
+    assert (long["ended_at"].dt.normalize().to_numpy() <= end.to_numpy()).all()
+
+
+def _no_visit_by_the_dead_or_jailed(t):
+    visits = t["visit_logs"].merge(t["persons"], left_on="visitor_person_id", right_on="person_id")
+    assert not (visits["death_date"] < visits["started_at"]).any()
+    jailed = visits[visits["convict_id_y"].notna()].merge(
+        t["convicts"], left_on="convict_id_y", right_on="convict_id"
+    )
+    free = (jailed["started_at"] < jailed["sentence_start"]) | (
+        jailed["released_on"].notna() & (jailed["started_at"] > jailed["released_on"])
+    )
+    assert free.all()
+
+
+def _degrees_meet_their_criteria(t):
+    degrees = t["degree_assignments"]
+    events = t["disciplinary_events"]
+    penalties = events[events["kind"].eq("penalty")]
+    negative = degrees[degrees["degree"] < 0].merge(penalties, on="convict_id")
+    window = (negative["occurred_on"] <= negative["assigned_on"]) & (
+        negative["occurred_on"] > months_before(negative["assigned_on"], 12)
+    )
+    justified = set(negative.loc[window, "assignment_id"])
+    assert set(degrees.loc[degrees["degree"] < 0, "assignment_id"]) <= justified
+    first = degrees[degrees["degree"].eq(1)].merge(
+        events[events["kind"].eq("incentive")], on="convict_id"
+    )
+    earlier = first[first["occurred_on"] <= months_before(first["assigned_on"], 3)]
+    assert set(degrees.loc[degrees["degree"].eq(1), "assignment_id"]) <= set(
+        earlier["assignment_id"]
+    )
+    ordered = degrees.sort_values(["convict_id", "assigned_on"])
+    previous = ordered.groupby("convict_id")["degree"].shift()
+    steps = ordered[ordered["degree"] >= 2]
+    assert (previous[steps.index] == steps["degree"] - 1).all()
+
+
+def _transfers_carry_ground_order_and_consent(t):
+    transfers = t["transfers"]
+    assert transfers["ground"].notna().all() and transfers["order_no"].notna().all()
+    operational = transfers[transfers["ground"].eq("operational_need")]
+    assert operational["consent"].eq(True).all()
+
+
+def _entries_are_made_within_30_days(t):
+    for table, date in (
+        ("degree_assignments", "assigned_on"),
+        ("condition_changes", "changed_on"),
+        ("disciplinary_events", "occurred_on"),
+        ("visit_logs", "ended_at"),
+    ):
+        delay = t[table]["recorded_at"] - t[table][date]
+        assert (delay <= pd.Timedelta(days=30)).all(), table
+        assert (delay >= pd.Timedelta(0)).all(), table
+
+
+def _rooms_are_never_overbooked(t):
+    long = t["visit_logs"][t["visit_logs"]["visit_type"].eq("long")]
+    nights = long.assign(
+        night=[
+            pd.date_range(s.normalize(), e.normalize() - pd.Timedelta(days=1))
+            for s, e in zip(long["started_at"], long["ended_at"], strict=True)
+        ]
+    )
+    per_night = nights.explode("night").groupby(["facility_id", "night"]).size().rename("used")
+    rooms = t["facilities"].set_index("facility_id")["long_visit_rooms"]
+    used = per_night.reset_index().join(rooms, on="facility_id")
+    assert (used["used"] <= used["long_visit_rooms"]).all()
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        _long_visits_rest_on_entitled_kin_and_approved_registrations,
+        _no_visit_by_the_dead_or_jailed,
+        _degrees_meet_their_criteria,
+        _transfers_carry_ground_order_and_consent,
+        _entries_are_made_within_30_days,
+    ],
+)
+def test_the_rule_checks_reject_a_corrupted_world(small_world, check):
+    kwargs = {"rb": load_rulebook()} if "rb" in check.__code__.co_varnames else {}
+    with pytest.raises(AssertionError):
+        check(small_world.tables, **kwargs)
