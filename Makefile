@@ -14,12 +14,13 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 setup: $(BIN)/.installed
 
 demo: setup
-	$(BIN)/anomaly validate examples/tiny_drop --out out/tiny_drop
+	$(BIN)/anomaly synth --scale small --seed 1 --out out/demo/drop --labels out/demo/labels.csv
+	$(BIN)/anomaly validate out/demo/drop --out out/demo/run
 
 test: setup
 	$(BIN)/pytest
 
 lint: setup
-	$(BIN)/ruff check src pipelines tests
-	$(BIN)/ruff format --check src pipelines tests
+	$(BIN)/ruff check src pipelines tests benchmarks
+	$(BIN)/ruff format --check src pipelines tests benchmarks
 	$(BIN)/mypy
