@@ -1,0 +1,53 @@
+"""The rule book: shipped defaults, user overrides, clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from anomaly.rulebook import RulebookError, load_rulebook
+
+
+def test_defaults_follow_rules_md():
+    rb = load_rulebook()
+    assert rb.quota("extreme", "regular") == (3, 1)  # PEC art. 140 p.2
+    assert rb.quota("mixed", "regular") == (3, 0)  # PEC art. 136 p.4
+    assert rb.quota("minimum", "preferential") is None
+    assert rb.periods("maximum").regular_to_light == 9
+    assert "other" not in rb.entitled_relations
+
+
+def test_assumed_values_are_listed_with_their_source():
+    assumed = {key for key, _, _ in load_rulebook().assumed_values()}
+    assert {
+        "degrees.negative_2_min_penalties",
+        "record_keeping.backdating_tolerance_days",
+    } <= assumed
+    assert "degrees.positive_1_clean_months" not in assumed
+
+
+def test_a_user_file_overrides_only_what_it_names(tmp_path):
+    override = tmp_path / "mine.yaml"
+    override.write_text(
+        "visits:\n  quotas:\n    medium: {regular: [7, 5]}\n"
+        "record_keeping:\n"
+        "  backdating_tolerance_days: {value: 14, source: 'our office'}\n"
+    )
+    rb = load_rulebook(override)
+    assert rb.quota("medium", "regular") == (7, 5)
+    assert rb.quota("medium", "light") == (8, 6)  # merged, not replaced
+    assert rb.quota("maximum", "regular") == (4, 3)
+    assert rb.record_keeping.backdating_tolerance_days.value == 14
+
+
+def test_a_malformed_quota_is_refused_by_name(tmp_path):
+    override = tmp_path / "bad.yaml"
+    override.write_text("visits:\n  quotas:\n    medium: {regular: [7]}\n")
+    with pytest.raises(RulebookError, match=r"quotas.medium.regular"):
+        load_rulebook(override)
+
+
+def test_unknown_keys_are_refused_by_name(tmp_path):
+    override = tmp_path / "typo.yaml"
+    override.write_text("degrees:\n  positive_one_clean_months: {value: 2, source: x}\n")
+    with pytest.raises(RulebookError, match="positive_one_clean_months"):
+        load_rulebook(override)
