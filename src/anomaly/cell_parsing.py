@@ -25,7 +25,6 @@ write):
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from anomaly.record_schema import ENUM_ALIASES, Column, Kind
@@ -197,8 +196,3 @@ _PARSERS = {
 def describe_expected(kind: Kind) -> str:
     """What a cell of this kind must look like, for error messages."""
     return EXPECTED_FORM.get(kind, "text")
-
-
-def empty_mask(index: pd.Index) -> pd.Series:
-    """An all-False mask over an index."""
-    return pd.Series(np.zeros(len(index), dtype=bool), index=index)

@@ -155,8 +155,3 @@ def _sort_by_time(world: World) -> None:
 
 def scheme_codes() -> list[str]:
     return [*INJECTORS, "lenient_institution"]
-
-
-def label_counts(world: World) -> pd.Series:
-    labels = world.labels_frame()
-    return labels[labels["kind"] == "scheme"].groupby("code").size()
