@@ -75,3 +75,11 @@ def quarantined(result: ValidationResult, table: str) -> dict[int, str]:
     """Quarantined source lines of a table, mapped to their failed checks."""
     q = result.tables[table].quarantine
     return dict(zip(q["source_line"].astype(int), q["failed_checks"], strict=True))
+
+
+@pytest.fixture(scope="session")
+def small_world():
+    """A corrupted small synthetic world (about 2,000 convicts), built once per session."""
+    from anomaly.synthetic.scheme_registry import build_world
+
+    return build_world("small", 11)

@@ -12,6 +12,7 @@ from anomaly.cli import app
 from anomaly.records import load_drop
 from anomaly.rulebook import load_rulebook
 from anomaly.synthetic.drop_writing import write_world
+from anomaly.synthetic.export_noise import noise_quarantined
 from anomaly.synthetic.scheme_registry import build_world, scheme_codes
 from anomaly.validation import validate_drop
 
@@ -24,11 +25,6 @@ KEYS = {
     "disciplinary_events": "event_id",
     "persons": "person_id",
 }
-
-
-@pytest.fixture(scope="module")
-def small_world():
-    return build_world("small", 11)
 
 
 def test_same_seed_same_world():
@@ -199,3 +195,38 @@ def test_the_rule_checks_reject_a_corrupted_world(small_world, check):
     kwargs = {"rb": load_rulebook()} if "rb" in check.__code__.co_varnames else {}
     with pytest.raises(AssertionError):
         check(small_world.tables, **kwargs)
+
+
+def test_export_noise_is_listed_and_quarantined_while_planted_records_survive(
+    tmp_path, contracts, runner
+):
+    world = build_world("tiny", 8)
+    broken = write_world(world, tmp_path / "drop", noise=0.01, noise_truth=tmp_path / "noise.csv")
+    truth = pd.read_csv(tmp_path / "noise.csv", dtype={"record_id": str})
+    assert broken == len(truth) > 20
+    assert set(truth["defect"]) == {
+        "bad_date",
+        "unknown_code",
+        "dangling_reference",
+        "duplicate_id",
+    }
+    result = validate_drop(load_drop(tmp_path / "drop"), contracts, runner)
+    held = {name: o.quarantine for name, o in result.tables.items()}
+    assert noise_quarantined(truth, held) == len(truth)
+    # noise never touches a record that a planted scheme or hard negative cites
+    for name, key in KEYS.items():
+        if name in result.tables:
+            accepted = set(result.tables[name].accepted[key].astype(str))
+            cited = {
+                r.split(":", 1)[1]
+                for refs in world.labels_frame()["records"]
+                for r in refs.split(";")
+                if r.startswith(name + ":")
+            }
+            assert cited <= accepted, name
+
+
+def test_noise_quarantined_counts_only_listed_lines():
+    truth = pd.DataFrame({"table": ["visit_logs", "visit_logs"], "source_line": [5, 9]})
+    held = {"visit_logs": pd.DataFrame({"source_line": ["5", "7"]})}
+    assert noise_quarantined(truth, held) == 1

@@ -65,6 +65,12 @@ def synth(
     scale: Annotated[str, typer.Option(help="tiny, small, national or large.")] = "small",
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same world.")] = 1,
     clean: Annotated[bool, typer.Option(help="Generate without planted schemes.")] = False,
+    noise: Annotated[
+        float, typer.Option(help="Share of event rows to break like real exports (e.g. 0.002).")
+    ] = 0.0,
+    noise_truth: Annotated[
+        Path | None, typer.Option(help="Where to list the broken rows (CSV), outside the drop.")
+    ] = None,
 ) -> None:
     """Generate a synthetic penal system with planted corruption schemes.
 
@@ -80,18 +86,22 @@ def synth(
 
     if scale not in SCALES:
         raise typer.BadParameter(f"scale must be one of {', '.join(SCALES)}", param_hint="--scale")
-    if labels is not None and out.resolve() in labels.resolve().parents:
-        raise typer.BadParameter(
-            "labels must not be written inside the drop", param_hint="--labels"
-        )
+    for truth, hint in ((labels, "--labels"), (noise_truth, "--noise-truth")):
+        if truth is not None and out.resolve() in truth.resolve().parents:
+            raise typer.BadParameter("truth must not be written inside the drop", param_hint=hint)
+    if not 0 <= noise < 0.5:
+        raise typer.BadParameter("noise must be a share in [0, 0.5)", param_hint="--noise")
+    if noise > 0 and noise_truth is None:
+        raise typer.BadParameter("--noise needs --noise-truth", param_hint="--noise-truth")
     began = time.perf_counter()
     world = build_world(scale, seed, schemes=not clean)
-    write_world(world, out, labels)
+    broken = write_world(world, out, labels, noise, noise_truth)
     rows = sum(len(t) for t in world.tables.values())
     planted = sum(1 for x in world.labels if x["kind"] == "scheme")
     typer.echo(
         f"Wrote {rows} rows in {len(world.tables)} tables to {out} "
-        f"({planted} planted instances) in {time.perf_counter() - began:.1f} s"
+        f"({planted} planted instances, {broken} broken rows) "
+        f"in {time.perf_counter() - began:.1f} s"
     )
 
 
@@ -104,11 +114,20 @@ def evaluate(
     k: Annotated[
         int | None, typer.Option(help="Cases to read (default: 2 x planted instances).")
     ] = None,
+    noise: Annotated[
+        Path | None, typer.Option(help="Broken-row truth from `anomaly synth --noise-truth`.")
+    ] = None,
 ) -> None:
-    """Score a run's cases against a synthetic world's truth; print and write OUT/evaluation.csv."""
+    """Score a run's cases against a synthetic world's truth; print and write OUT/evaluation.csv.
+
+    With --noise, also count how many of the broken rows OUT/quarantine holds.
+    """
+    import dataclasses
+
     import pandas as pd
 
     from anomaly.evaluation import evaluate as score
+    from anomaly.synthetic.export_noise import noise_quarantined
 
     cases_file, flags_file = out / "cases.csv", out / "flags.csv"
     for needed in (labels, cases_file):
@@ -118,6 +137,11 @@ def evaluate(
     flags = pd.read_csv(flags_file, dtype=str) if flags_file.exists() else None
     cases = pd.read_csv(cases_file, dtype={"subject_id": str, "evidence": str})
     result = score(cases, pd.read_csv(labels, dtype=str), flags, k)
+    if noise is not None:
+        broken = pd.read_csv(noise, dtype={"record_id": str})
+        held = {p.stem: pd.read_csv(p, dtype=str) for p in (out / "quarantine").glob("*.csv")}
+        caught = noise_quarantined(broken, held)
+        result = dataclasses.replace(result, noise_rows=len(broken), noise_quarantined=caught)
     result.table.to_csv(out / "evaluation.csv", index=False)
     typer.echo(result.text(), nl=False)
 

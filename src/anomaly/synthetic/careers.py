@@ -26,6 +26,7 @@ from anomaly.rulebook import Rulebook
 from anomaly.synthetic.calendar_days import add_months
 
 REVIEW_DAYS = 91
+PUNCTUAL_COMMISSION = 0.3  # share of reviews held on the day a light-conditions term is served
 RATES = {  # incentives, penalties per year, share of penalties that are malicious
     "good": (1.1, 0.06, 0.0),
     "average": (0.55, 0.45, 0.03),
@@ -254,7 +255,7 @@ class _Career:
             if plan:
                 leave = c + int(rng.integers(5, 20))
                 break
-            r += REVIEW_DAYS + int(rng.integers(-10, 11))
+            r = self._next_review(r, rule_level, cond, cond_day, c)
         leave = min(leave, self.stop)
         self._discipline_until(leave - 1, lenient)
         self.ev.condition_spans.append((self.i, facility, cond_day, leave, cond))
@@ -347,6 +348,19 @@ class _Career:
         lenient = self.s.leniency.get(self.here, 1.0) > 1
         if target != self.degree and (lenient or self.rng.random() < 0.8):
             self._degree(r, target)
+
+    def _next_review(self, r: int, level: str, cond: str, since: int, last: int) -> int:
+        """The next commission day; a punctual commission meets on the very day a
+        convict in regular conditions becomes eligible for light ones (a legal
+        boundary the detectors must not flag)."""
+        following = r + REVIEW_DAYS + int(self.rng.integers(-10, 11))
+        months = self.rb.periods(level).regular_to_light
+        if cond != "regular" or months is None or level == "complete" or self.degree < 1:
+            return following
+        eligible = add_months(since, months)
+        if last < eligible - 3 < following and self.rng.random() < PUNCTUAL_COMMISSION:
+            return eligible - 3
+        return following
 
     def _next_condition(self, level: str, cond: str, since: int, c: int, lenient: float) -> str:
         periods = self.rb.periods(level)

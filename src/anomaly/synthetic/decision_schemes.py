@@ -122,6 +122,8 @@ def transfer_without_grounds(p: Planter, n: int) -> None:
     later = transfers[
         transfers["ground"].isin(["own_safety", "operational_need", "order_maintenance", "medical"])
     ]
+    if len(later) < n:  # few later moves (a tiny world): intakes lose their papers too
+        later = pd.concat([later, transfers[transfers["ground"].eq("intake")]])
     t = p.t["transfers"]
     for k, (index, row) in enumerate(p.pick(later, n).iterrows()):
         variant = k % 3

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from anomaly.record_schema import TABLES_BY_NAME, Kind
+from anomaly.synthetic.export_noise import NOISE_COLUMNS, add_export_noise
 from anomaly.synthetic.world import World
 
 
@@ -28,12 +30,32 @@ def spec_text(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     return out
 
 
-def write_world(world: World, drop: Path | str, labels: Path | str | None = None) -> None:
-    """One CSV per table and a manifest into ``drop``; the labels, if asked, elsewhere."""
+def write_world(
+    world: World,
+    drop: Path | str,
+    labels: Path | str | None = None,
+    noise: float = 0.0,
+    noise_truth: Path | str | None = None,
+) -> int:
+    """One CSV per table and a manifest into ``drop``; the labels, if asked, elsewhere.
+
+    With ``noise`` > 0, that share of the event rows is broken the way real
+    exports break and the broken rows are listed in ``noise_truth``. Returns
+    the number of broken rows.
+    """
     drop = Path(drop)
     drop.mkdir(parents=True, exist_ok=True)
-    for name, frame in world.tables.items():
-        spec_text(frame, name).to_csv(drop / f"{name}.csv", index=False)
+    texts = {name: spec_text(frame, name) for name, frame in world.tables.items()}
+    broken = pd.DataFrame(columns=NOISE_COLUMNS)
+    if noise > 0:
+        protected = {r for x in world.labels for r in x["records"].split(";") if r}
+        rng = np.random.default_rng([world.seed, 3])
+        texts, broken = add_export_noise(texts, noise, rng, protected)
+    for name, text in texts.items():
+        text.to_csv(drop / f"{name}.csv", index=False)
+    if noise_truth is not None:
+        Path(noise_truth).parent.mkdir(parents=True, exist_ok=True)
+        broken.to_csv(noise_truth, index=False)
     manifest = {
         "extracted_at": world.extracted_at.strftime("%Y-%m-%dT%H:%M:%S"),
         "registry": f"synthetic penal system, scale {world.scale.name}, seed {world.seed}",
@@ -43,3 +65,4 @@ def write_world(world: World, drop: Path | str, labels: Path | str | None = None
         labels = Path(labels)
         labels.parent.mkdir(parents=True, exist_ok=True)
         world.labels_frame().to_csv(labels, index=False)
+    return len(broken)

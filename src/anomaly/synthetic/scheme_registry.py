@@ -65,7 +65,7 @@ def build_world(
             n = scale.scheme_instances
             inject(planter, max(2, n // 3) if code in FEW else n)
         planter.finish()
-    _label_hard_negatives(world)
+    _label_hard_negatives(world, internals["rulebook"])
     _entered_by_extraction(world)
     _sort_by_time(world)
     return world
@@ -93,7 +93,7 @@ def _lenient_institutions(scale: Scale, seed: int) -> dict[int, float]:
     return {int(i): 3.0 for i in chosen}
 
 
-def _label_hard_negatives(world: World) -> None:
+def _label_hard_negatives(world: World, rulebook: Rulebook) -> None:
     """Legitimate records that look unusual: the detectors must leave them alone."""
     t = world.tables
     regs = t["long_visit_registrations"]
@@ -116,6 +116,7 @@ def _label_hard_negatives(world: World) -> None:
             [f"transfers:{row['transfer_id']}"],
         )
     planted = {r for x in world.labels if x["kind"] == "scheme" for r in x["records"].split(";")}
+    _label_boundary_changes(world, rulebook, planted)
     for table, key, date in (
         ("degree_assignments", "assignment_id", "assigned_on"),
         ("condition_changes", "change_id", "changed_on"),
@@ -132,6 +133,31 @@ def _label_hard_negatives(world: World) -> None:
                     "convict",
                     row["convict_id"],
                     [ref],
+                )
+
+
+def _label_boundary_changes(world: World, rulebook: Rulebook, planted: set[str]) -> None:
+    """Moves to light conditions made on the first day the rule book allows them."""
+    t = world.tables
+    changes = t["condition_changes"].sort_values(["convict_id", "changed_on"], kind="stable")
+    since = changes.groupby("convict_id")["changed_on"].shift()
+    level = changes["facility_id"].map(t["facilities"].set_index("facility_id")["security_level"])
+    moved = changes["from_condition"].eq("regular") & changes["to_condition"].eq("light")
+    for name in ("minimum", "medium", "maximum", "extreme", "juvenile", "mixed"):
+        periods = rulebook.periods("medium" if name == "mixed" else name)
+        months = periods.regular_to_light
+        if months is None:
+            continue
+        exact = (
+            moved
+            & level.eq(name)
+            & (since + pd.DateOffset(months=months)).eq(changes["changed_on"])
+        )
+        for _, row in changes[exact].iterrows():
+            ref = f"condition_changes:{row['change_id']}"
+            if ref not in planted:
+                world.label(
+                    "hard_negative", "change_at_legal_boundary", "convict", row["convict_id"], [ref]
                 )
 
 

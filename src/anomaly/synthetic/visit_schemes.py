@@ -119,6 +119,9 @@ def long_visit_by_non_relative(p: Planter, n: int) -> None:
 def impossible_visitor(p: Planter, n: int) -> None:
     """A visit by a registered relative who was dead, or in custody, on the day."""
     persons = p.t["persons"]
+    custody = p.t["convicts"][["convict_id", "sentence_start", "released_on"]].rename(
+        columns={"convict_id": "person_convict"}
+    )
     kin = p.t["kinship"].merge(
         persons[["person_id", "death_date", "convict_id"]].rename(
             columns={"convict_id": "person_convict"}
@@ -126,17 +129,20 @@ def impossible_visitor(p: Planter, n: int) -> None:
         on="person_id",
     )
     dead = kin[kin["death_date"].notna()]
-    jailed = kin[kin["person_convict"].notna()]
-    stays = _candidates(p)
-    pool = pd.concat([dead, jailed]).merge(stays, on="convict_id")
-    pool = pool[(pool["death_date"].isna()) | (pool["death_date"] < pool["end"] - 40 * DAY)]
+    jailed = kin[kin["person_convict"].notna()].merge(custody, on="person_convict")
+    pool = pd.concat([dead, jailed]).merge(_candidates(p), on="convict_id")
+    # the visit falls after the death, or inside the visitor's own custody
+    low = pool["start"].where(pool["death_date"].isna(), pool["death_date"] + 10 * DAY)
+    low = low.where(pool["sentence_start"].isna(), pool["sentence_start"] + 10 * DAY)
+    low = low.where(low > pool["start"], pool["start"])
+    high = pool["end"] - 5 * DAY
+    high = high.where(
+        pool["released_on"].isna() | (pool["released_on"] > high), pool["released_on"] - 5 * DAY
+    )
+    pool = pool.assign(low=low, high=high)
+    pool = pool[pool["high"] - pool["low"] > 10 * DAY]
     for _, row in p.pick(pool, n).iterrows():
-        low = (
-            max(row["start"], row["death_date"] + 10 * DAY)
-            if pd.notna(row["death_date"])
-            else row["start"]
-        )
-        start = p.day_in(low, row["end"] - 5 * DAY)
+        start = p.day_in(row["low"], row["high"])
         refs = p.add_long_visit(row["convict_id"], row["facility_id"], row["person_id"], start)
         why = "dead" if pd.notna(row["death_date"]) else "in custody"
         p.world.label(
