@@ -57,6 +57,56 @@ def validate(
 
 
 @app.command()
+def score(
+    drop: Annotated[Path, typer.Argument(help="Folder of a registry drop (one file per table).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    rules: Annotated[
+        Path | None, typer.Option(help="YAML file overriding values of the shipped rule book.")
+    ] = None,
+) -> None:
+    """Validate a drop, then flag and rank what looks corrupt.
+
+    Writes the validation outputs (quarantine/, accepted/, summaries) and
+    OUT/cases.csv, cases.parquet, flags.csv, watchlist.csv, rule_outcomes.csv
+    and insufficient_data.csv. Only accepted rows are scored.
+    """
+    import time
+
+    from anomaly.case_outputs import write_scored
+    from anomaly.contracts import load_contracts
+    from anomaly.records import load_drop
+    from anomaly.registry_snapshot import Snapshot
+    from anomaly.rulebook import RulebookError, load_rulebook
+    from anomaly.scoring import score as score_snapshot
+    from anomaly.validation import validate_drop
+    from anomaly.validation_report import write_validation
+
+    began = time.perf_counter()
+    try:
+        rulebook = load_rulebook(rules)
+        loaded = load_drop(drop)
+        result = validate_drop(loaded, load_contracts())
+    except (DropFormatError, ContractError, RulebookError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    summary = write_validation(result, out)
+    validated = time.perf_counter()
+    snapshot = Snapshot.of(result.accepted, rulebook, loaded.extracted_at, loaded.missing_optional)
+    scored = score_snapshot(snapshot)
+    write_scored(scored, out)
+    totals = summary["totals"]
+    typer.echo(
+        f"Read {totals['rows_read']} rows, quarantined {totals['quarantined']}; "
+        f"{len(scored.flags)} findings, {len(scored.cases)} cases, "
+        f"{len(scored.watchlist)} on the watch list. "
+        f"Validation {validated - began:.1f} s, scoring {time.perf_counter() - validated:.1f} s."
+    )
+    for row in scored.cases.head(5).itertuples():
+        typer.echo(f"  {row.rank:>3}. [{row.risk_score:.2f}] {row.summary[:150]}")
+    typer.echo(f"Cases written to {out / 'cases.csv'}")
+
+
+@app.command()
 def synth(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the drop into.")],
     labels: Annotated[

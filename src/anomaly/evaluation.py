@@ -5,7 +5,7 @@ or its evidence shares at least one record with the instance. Per scheme:
 instances, caught in the top K cases, caught anywhere, recall in the top K.
 Overall: precision in the top K (the share of the top K cases that catch at
 least one planted instance), and the legitimate oddities (hard negatives)
-that some case cites or names.
+whose records some case or flag cites.
 
 K is twice the number of planted instances unless given.
 """
@@ -50,8 +50,11 @@ def evaluate(
 ) -> Evaluation:
     """Compare ranked cases (``cases.csv``) and flags (``flags.csv``) with a world's labels.
 
-    A hard negative counts as flagged when a case catches it or a flag row
-    names one of its records.
+    A hard negative counts as flagged when a case's evidence or a flag row
+    names one of its records. A hard negative is a legitimate record, not a
+    person: a convict with a real scheme on file may also have a legitimate
+    medical transfer, and the case about the scheme does not flag the
+    transfer. Only a hard negative that cites no record is matched by subject.
     """
     schemes = labels[labels["kind"] == "scheme"].reset_index(drop=True)
     negatives = labels[labels["kind"] == "hard_negative"].reset_index(drop=True)
@@ -71,7 +74,8 @@ def evaluate(
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     considered = min(k, len(ranked))
     precision = top["case"].nunique() / considered if considered else 0.0
-    flagged = set(_hits(ranked, negatives)["instance"])
+    with_records = negatives["records"].fillna("").ne("")
+    flagged = set(_hits(ranked, negatives, by_subject=~with_records)["instance"])
     if flags is not None and not flags.empty:
         flagged_records = set(flags["table"].astype(str) + ":" + flags["record_id"].astype(str))
         records = _explode(negatives, "records", "instance")
@@ -79,11 +83,17 @@ def evaluate(
     return Evaluation(table, k, precision, len(negatives), len(flagged))
 
 
-def _hits(cases: pd.DataFrame, instances: pd.DataFrame) -> pd.DataFrame:
-    """Pairs (case position, instance position) where the case catches the instance."""
+def _hits(
+    cases: pd.DataFrame, instances: pd.DataFrame, by_subject: pd.Series | None = None
+) -> pd.DataFrame:
+    """Pairs (case position, instance position) where the case catches the instance.
+
+    ``by_subject`` limits subject matching to some instances (default: all).
+    """
     if cases.empty or instances.empty:
         return pd.DataFrame({"case": pd.Series(dtype=int), "instance": pd.Series(dtype=int)})
-    subject = instances[["subject_type", "subject_id"]].reset_index(names="instance")
+    subjects = instances if by_subject is None else instances[by_subject]
+    subject = subjects[["subject_type", "subject_id"]].reset_index(names="instance")
     by_subject = (
         cases[["subject_type", "subject_id"]]
         .reset_index(names="case")

@@ -76,6 +76,7 @@ class Visits(BaseModel):
     long_visit_days: Param
     long_visit_days_before_2015: Param
     entitled_relations: Param
+    kin_registration_lead_days: Param
     quotas: dict[str, Any]
 
     @field_validator("quotas")
@@ -96,6 +97,31 @@ class Visits(BaseModel):
         return value
 
 
+class Transfers(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    source: str
+    reorganization_window_days: Param
+
+
+class Scoring(BaseModel):
+    """How findings become a case's risk score (docs/scoring.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    source: str
+    rule_weights: dict[str, float]
+    statistical_weight: Param
+    statistical_threshold: Param
+    case_threshold: Param
+
+    @field_validator("rule_weights")
+    @classmethod
+    def _weights_in_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for code, weight in value.items():
+            if not 0 <= weight <= 1:
+                raise ValueError(f"rule_weights.{code} must lie in [0, 1], not {weight}")
+        return value
+
+
 class RecordKeeping(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
@@ -109,7 +135,9 @@ class Rulebook(BaseModel):
     degrees: Degrees
     conditions: Conditions
     visits: Visits
+    transfers: Transfers
     record_keeping: RecordKeeping
+    scoring: Scoring
 
     def quota(self, level: str, condition: str) -> tuple[int, int] | None:
         """(short, long) visits per calendar year, or None where the condition does not exist."""
@@ -126,7 +154,14 @@ class Rulebook(BaseModel):
     def assumed_values(self) -> list[tuple[str, Any, str]]:
         """(key, value, source) of every value marked assumed, for the report."""
         found = []
-        for section in ("degrees", "conditions", "visits", "record_keeping"):
+        for section in (
+            "degrees",
+            "conditions",
+            "visits",
+            "transfers",
+            "record_keeping",
+            "scoring",
+        ):
             for key, item in getattr(self, section):
                 if isinstance(item, Param) and item.assumed:
                     found.append((f"{section}.{key}", item.value, item.source))

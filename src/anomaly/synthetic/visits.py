@@ -59,8 +59,8 @@ def schedule_visits(
     """
     records = VisitRecords()
     rooms_used: dict[tuple[int, int], int] = defaultdict(int)
-    spans = _by_convict(events.condition_spans)
-    stays = _by_convict(events.stays)
+    spans = _by_convict(events.condition_spans, by_start=True)
+    stays = _by_convict(events.stays, by_start=True)
     isolation = _by_convict(events.isolation)
     extras = _extra_visits(discipline)
     for convict, people in visitors.items():
@@ -81,12 +81,19 @@ def schedule_visits(
     return records
 
 
-def _by_convict(rows: list[tuple]) -> dict[int, list[tuple]]:
+def _by_convict(rows: list[tuple], by_start: bool = False) -> dict[int, list[tuple]]:
+    """Rows grouped by convict (the first field), in time order.
+
+    With ``by_start`` the rows are (facility, start, ...) and are ordered by
+    start: ordering them by facility would make the condition lookup read the
+    wrong span (a convict moved from facility 9 to facility 3 kept the
+    conditions of 9).
+    """
     out: dict[int, list[tuple]] = defaultdict(list)
     for row in rows:
         out[row[0]].append(row[1:])
     for value in out.values():
-        value.sort()
+        value.sort(key=(lambda r: (r[1], r[0])) if by_start else None)
     return out
 
 

@@ -1,0 +1,97 @@
+"""Features of convicts, staff members and institutions, built from the records alone.
+
+Each function returns one row per subject with a ``peer_group`` column (who
+it is compared with) and numeric features, higher meaning more of something.
+Rates are per convict present so that large and small institutions compare.
+The rule flags of the same run count as a feature too (rule-flag rate).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from anomaly.registry_snapshot import Snapshot
+
+EASED = ["light", "preferential"]
+
+
+def facility_features(s: Snapshot, flags: pd.DataFrame) -> pd.DataFrame:
+    """Per institution, per convict present: discipline, degrees, conditions, visits."""
+    present = s["condition_changes"].groupby("facility_id")["convict_id"].nunique()
+    events = s["disciplinary_events"]
+    degrees = s["degree_assignments"]
+    changes = s["condition_changes"]
+    visits = s["visit_logs"]
+    counts = {
+        "penalties_avoided": -_count(events[events["kind"].eq("penalty")], "facility_id"),
+        "incentives": _count(events[events["kind"].eq("incentive")], "facility_id"),
+        "positive_degrees": _count(degrees[degrees["degree"] > 0], "facility_id"),
+        "eased_conditions": _count(changes[changes["to_condition"].isin(EASED)], "facility_id"),
+        "long_visits": _count(visits[visits["visit_type"].eq("long")], "facility_id"),
+        "rule_flags": _count(flags.dropna(subset=["facility_id"]), "facility_id"),
+    }
+    out = pd.DataFrame(counts).reindex(present.index).fillna(0).div(present, axis=0)
+    out["peer_group"] = s.level.reindex(out.index).to_numpy()
+    return out.rename_axis("subject_id")
+
+
+def staff_features(s: Snapshot, flags: pd.DataFrame) -> pd.DataFrame:
+    """Per staff member, per convict at their institution: what they granted and approved."""
+    staff = s["staff"].set_index("staff_id")
+    present = s["condition_changes"].groupby("facility_id")["convict_id"].nunique()
+    events = s["disciplinary_events"]
+    incentives = events[events["kind"].eq("incentive")]
+    extra = incentives["measure"].isin(["extra_long_visit", "extra_short_visit"])
+    degrees = s["degree_assignments"]
+    regs = s["long_visit_registrations"]
+    counts = {
+        "extra_visit_incentives": _count(incentives[extra], "decided_by"),
+        "other_incentives": _count(incentives[~extra], "decided_by"),
+        "positive_degrees": _count(degrees[degrees["degree"] > 0], "decided_by"),
+        "eased_conditions": _count(
+            s["condition_changes"][s["condition_changes"]["to_condition"].isin(EASED)], "decided_by"
+        ),  # fmt: skip
+        "registrations_approved": _count(regs[regs["decision"].eq("approved")], "decided_by"),
+        "rule_flags": _count(flags.dropna(subset=["staff_id"]), "staff_id"),
+    }
+    out = pd.DataFrame(counts).reindex(staff.index).fillna(0)
+    active = out.drop(columns="rule_flags").sum(axis=1) > 0
+    out = out[active]
+    size = staff.loc[out.index, "facility_id"].map(present).fillna(1).clip(lower=1)
+    out = out.div(size.to_numpy(), axis=0)
+    total = out[["extra_visit_incentives", "other_incentives"]].sum(axis=1)
+    out["extra_visit_share"] = (out["extra_visit_incentives"] / total.where(total > 0)).fillna(0)
+    out["peer_group"] = staff.loc[out.index, "role"].astype(str).to_numpy()
+    return out.rename_axis("subject_id")
+
+
+def convict_features(s: Snapshot, flags: pd.DataFrame) -> pd.DataFrame:
+    """Per convict: visits, visitors, kinship, movement and record delays."""
+    visits = s["visit_logs"]
+    long = visits[visits["visit_type"].eq("long")]
+    kin = s["kinship"]
+    pairs = set(zip(kin["convict_id"].astype(str), kin["person_id"].astype(str), strict=True))
+    key = long["convict_id"].astype(str) + "|" + long["visitor_person_id"].astype(str)
+    non_kin = ~key.isin({f"{c}|{p}" for c, p in pairs})
+    convicts = s["convicts"].set_index("convict_id")
+    counts = {
+        "long_visits": _count(long, "convict_id"),
+        "distinct_visitors": long.groupby("convict_id")["visitor_person_id"].nunique(),
+        "non_kin_long_visits": _count(long[non_kin], "convict_id"),
+        "degree_decisions": _count(s["degree_assignments"], "convict_id"),
+        "eased_conditions": _count(
+            s["condition_changes"][s["condition_changes"]["to_condition"].isin(EASED)], "convict_id"
+        ),  # fmt: skip
+        "transfers": _count(s["transfers"], "convict_id"),
+        "rule_flags": _count(flags.dropna(subset=["convict_id"]), "convict_id"),
+    }
+    out = pd.DataFrame(counts).reindex(convicts.index).fillna(0)
+    out = out[out.sum(axis=1) > 0]
+    latest = s.stays.sort_values("start").groupby("convict_id")["facility_id"].last()
+    out["peer_group"] = s.level.reindex(latest.reindex(out.index).to_numpy()).to_numpy()
+    return out.dropna(subset=["peer_group"]).rename_axis("subject_id")
+
+
+def _count(frame: pd.DataFrame, by: str) -> pd.Series:
+    return frame.groupby(frame[by].astype(str)).size().astype(np.float64)

@@ -1,0 +1,71 @@
+"""The statistical detectors: one per subject type, registered like the rules.
+
+Each compares subjects with their peers (docs/rules/STAT-*.md) using
+``peer_outliers`` over the features of ``behaviour_features``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from anomaly import behaviour_features as features
+from anomaly.peer_outliers import peer_outlier_flags
+from anomaly.registry_snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class OutlierDetector:
+    code: str
+    subject: str
+    statement: str
+    peers: str
+    features: Callable[[Snapshot, pd.DataFrame], pd.DataFrame]
+
+
+DETECTORS: tuple[OutlierDetector, ...] = (
+    OutlierDetector(
+        "STAT-FACILITY",
+        "facility",
+        "An institution grants incentives, degrees and better conditions far more readily "
+        "(and punishes far less) than institutions of the same security level.",
+        "institutions of the same security level",
+        features.facility_features,
+    ),
+    OutlierDetector(
+        "STAT-STAFF",
+        "staff",
+        "A staff member grants extra visits, incentives, degrees or approvals far more often "
+        "than staff of the same role, per convict of their institution.",
+        "staff members of the same role",
+        features.staff_features,
+    ),
+    OutlierDetector(
+        "STAT-CONVICT",
+        "convict",
+        "A convict's visits, visitors, decisions and moves stand far out from convicts "
+        "held at the same security level.",
+        "convicts at the same security level",
+        features.convict_features,
+    ),
+)
+
+
+def run_detectors(s: Snapshot, rule_flags: pd.DataFrame) -> pd.DataFrame:
+    """Statistical flags of every detector, scored by the rule book's weights."""
+    scoring = s.rulebook.scoring
+    found = []
+    for detector in DETECTORS:
+        table = detector.features(s, rule_flags)
+        found.append(
+            peer_outlier_flags(
+                table,
+                detector.subject,
+                detector.code,
+                scoring.statistical_threshold.value[detector.subject],
+                scoring.statistical_weight.value[detector.subject],
+            )
+        )
+    return pd.concat(found, ignore_index=True)

@@ -1,0 +1,101 @@
+"""The accepted records of one drop, as the rules and detectors read them.
+
+A snapshot holds the typed, accepted rows of every delivered table, the rule
+book in force and the extraction time, plus the derived views several rules
+share (where each convict was, which condition and degree held on a date).
+Derived views are computed once, on first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pandas as pd
+
+from anomaly.placement_history import stays_from_transfers
+from anomaly.rulebook import Rulebook
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Accepted tables (name -> typed frame) of one drop, with the rule book."""
+
+    tables: dict[str, pd.DataFrame]
+    rulebook: Rulebook
+    extracted_at: pd.Timestamp
+    missing: frozenset[str] = field(default=frozenset())
+
+    @classmethod
+    def of(
+        cls,
+        tables: dict[str, pd.DataFrame],
+        rulebook: Rulebook,
+        extracted_at: pd.Timestamp,
+        missing: tuple[str, ...] | frozenset[str] = (),
+    ) -> Snapshot:
+        """A snapshot of accepted tables; coded columns become plain strings for the rules."""
+        plain = {name: _plain_codes(frame) for name, frame in tables.items()}
+        return cls(plain, rulebook, pd.Timestamp(extracted_at), frozenset(missing))
+
+    def has(self, *names: str) -> bool:
+        """Whether every named table was delivered."""
+        return all(name in self.tables and name not in self.missing for name in names)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    @cached_property
+    def level(self) -> pd.Series:
+        """Security level by facility_id."""
+        f = self.tables["facilities"]
+        return pd.Series(f["security_level"].to_numpy(), index=f["facility_id"].to_numpy())
+
+    @cached_property
+    def stays(self) -> pd.DataFrame:
+        """Where each convict was: convict_id, facility_id, start, end (days inclusive)."""
+        return stays_from_transfers(
+            self.tables["transfers"], self.tables["convicts"], self.extracted_at
+        )
+
+    def rule_level(self, facility_ids: pd.Series) -> pd.Series:
+        """The level whose rules apply (mixed institutions follow medium, as assumed)."""
+        level = facility_ids.map(self.level)
+        if self.rulebook.conditions.mixed_as_medium.value:
+            level = level.where(level.ne("mixed"), "medium")
+        return level
+
+
+def as_of(
+    events: pd.DataFrame,
+    on: str,
+    history: pd.DataFrame,
+    history_on: str,
+    columns: list[str],
+    by: str = "convict_id",
+) -> pd.DataFrame:
+    """For each event row, the latest history row of the same ``by`` dated on or before it.
+
+    Returns a frame indexed like ``events`` with ``columns`` (null where none).
+    """
+    left = events[[by, on]].reset_index(names="_row")
+    left["_at"] = left[on].astype("datetime64[us]")
+    left[by] = left[by].astype(str)
+    right = history[[by, *columns]].assign(_at_history=history[history_on].astype("datetime64[us]"))
+    right = right.dropna(subset=["_at_history"]).assign(**{by: history[by].astype(str)})
+    merged = pd.merge_asof(
+        left.drop(columns=[on]).sort_values("_at", kind="stable"),
+        right.sort_values("_at_history", kind="stable"),
+        left_on="_at",
+        right_on="_at_history",
+        by=by,
+        direction="backward",
+    )
+    return merged.set_index("_row").reindex(events.index)[columns]
+
+
+def _plain_codes(frame: pd.DataFrame) -> pd.DataFrame:
+    coded = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    if not coded:
+        return frame
+    return frame.assign(**{c: frame[c].astype("string") for c in coded})

@@ -1,0 +1,80 @@
+"""Run every registered rule over a snapshot; collect flags and what could not be judged.
+
+Each rule gives, per subject, one of three outcomes: flagged, clear, or
+insufficient data. A rule whose tables were not delivered does not run: all
+its subjects are "insufficient data", and the report says why. Insufficient
+data is never counted as clear.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+
+from anomaly.registry_snapshot import Snapshot
+from anomaly.rules import RULES
+from anomaly.rules.rule import FLAG_COLUMNS, INSUFFICIENT_COLUMNS, Rule
+
+SUMMARY_COLUMNS = [
+    "rule",
+    "status",
+    "flags",
+    "subjects_flagged",
+    "subjects_insufficient",
+    "seconds",
+]
+
+
+@dataclass(frozen=True)
+class RuleRun:
+    flags: pd.DataFrame  # FLAG_COLUMNS, weighted scores
+    insufficient: pd.DataFrame  # rule + INSUFFICIENT_COLUMNS
+    summary: pd.DataFrame  # SUMMARY_COLUMNS
+
+    def outcome(self, rule: str, subject_type: str, subject_id: str) -> str:
+        """``flagged``, ``insufficient data`` or ``clear`` for one subject under one rule."""
+        mine = self.flags[self.flags["rule"].eq(rule)]
+        column = {"convict": "convict_id", "staff": "staff_id", "facility": "facility_id"}
+        if mine[column[subject_type]].eq(subject_id).any():
+            return "flagged"
+        lacking = self.insufficient[
+            self.insufficient["rule"].eq(rule)
+            & self.insufficient["subject_type"].eq(subject_type)
+            & (
+                self.insufficient["subject_id"].eq(subject_id)
+                | self.insufficient["subject_id"].eq("*")
+            )
+        ]
+        return "insufficient data" if len(lacking) else "clear"
+
+
+def run_rules(snapshot: Snapshot, rules: tuple[Rule, ...] = RULES) -> RuleRun:
+    """Every rule over the snapshot; finding scores weighted by the rule book."""
+    weights = snapshot.rulebook.scoring.rule_weights
+    found, lacking, summary = [], [], []
+    for rule in rules:
+        began = time.perf_counter()
+        absent = [t for t in rule.tables if not snapshot.has(t)]
+        if absent:
+            why = f"not run: {', '.join(absent)} not delivered"
+            lacking.append(pd.DataFrame([{"rule": rule.code, "subject_type": rule.subject,
+                                          "subject_id": "*", "reason": why}]))  # fmt: skip
+            summary.append((rule.code, why, 0, 0, "all", 0.0))
+            continue
+        findings = rule.check(snapshot)
+        flags = findings.flags.assign(score=findings.flags["score"] * weights.get(rule.code, 1.0))
+        found.append(flags)
+        lacking.append(findings.insufficient.assign(rule=rule.code))
+        subject = {"convict": "convict_id", "staff": "staff_id", "facility": "facility_id"}[
+            rule.subject
+        ]
+        summary.append((rule.code, "ran", len(flags), flags[subject].nunique(),
+                        findings.insufficient["subject_id"].nunique(),
+                        round(time.perf_counter() - began, 3)))  # fmt: skip
+    flags = pd.concat([f for f in found if len(f)], ignore_index=True) if found else None
+    flags = flags if flags is not None else pd.DataFrame(columns=FLAG_COLUMNS)
+    insufficient = pd.concat(lacking, ignore_index=True) if lacking else pd.DataFrame(
+        columns=["rule", *INSUFFICIENT_COLUMNS])  # fmt: skip
+    return RuleRun(flags, insufficient, pd.DataFrame(summary, columns=SUMMARY_COLUMNS))

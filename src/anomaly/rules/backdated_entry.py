@@ -1,0 +1,50 @@
+"""REC-LATE: entries made long after the event they describe are back-dated (rules.md 5).
+
+An entry recorded more than the tolerance (30 days, assumed) after the date
+it carries was written after the fact (seed 002: paper files "can be easily
+removed, changed or replaced"; seed 004: decisions written into the file after
+the moves they were meant to justify). The finding is about the entry and the
+staff member who made it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from anomaly.registry_snapshot import Snapshot
+from anomaly.rules.rule import Findings, Rule, flags, none_insufficient
+
+CODE = "REC-LATE"
+DATED = {  # table: (key, date the entry describes, who made it)
+    "degree_assignments": ("assignment_id", "assigned_on", "decided_by"),
+    "condition_changes": ("change_id", "changed_on", "decided_by"),
+    "disciplinary_events": ("event_id", "occurred_on", "decided_by"),
+    "visit_logs": ("visit_id", "ended_at", "logged_by"),
+    "transfers": ("transfer_id", "departed_on", "decided_by"),
+    "long_visit_registrations": ("registration_id", "decided_on", "decided_by"),
+}
+
+
+def check(s: Snapshot) -> Findings:
+    tolerance = s.rulebook.record_keeping.backdating_tolerance_days.value
+    found = []
+    for table, (key, date, staff) in DATED.items():
+        frame = s[table]
+        delay = (frame["recorded_at"] - frame[date]).dt.total_seconds() / 86400
+        late = frame[delay > tolerance]
+        days = delay[late.index].round().astype(int)
+        explanation = (table.replace("_", " ") + " entry dated " + late[date].dt.strftime("%Y-%m-%d")
+                       + " recorded " + days.astype(str) + " days later, on "
+                       + late["recorded_at"].dt.strftime("%Y-%m-%d"))  # fmt: skip
+        score = (0.5 + days / 365).clip(upper=1.0)
+        found.append(flags(CODE, table, late, key, explanation, score=score, staff=staff))
+    return Findings(pd.concat(found, ignore_index=True), none_insufficient())
+
+
+RULE = Rule(
+    code=CODE,
+    statement="Entries are recorded within the tolerance after the event they describe.",
+    legal_basis="rules.md 5 (tolerance assumed); seed 002 section 3; seed 004",
+    tables=tuple(DATED),
+    check=check,
+)

@@ -1,0 +1,140 @@
+"""COND: a move between conditions meets the criteria of the institution type (PEC art. 103).
+
+regular -> light: the minimum months in regular (complete: of the sentence),
+degree >= +1, work or study (juvenile: both, and no penalty). light ->
+preferential: the minimum months in light, degree +3, within the months
+before release, and only where preferential conditions exist. strict ->
+regular: the minimum months in strict without penalty (complete: and degree
+>= +1). -> strict: only a malicious violator (degree -3). Any other jump
+(regular -> preferential, strict -> light) skips a step.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from anomaly.registry_snapshot import Snapshot, as_of
+from anomaly.rules.rule import (
+    Findings,
+    Rule,
+    add_reason,
+    explained,
+    flags,
+    insufficient,
+    none_insufficient,
+)
+from anomaly.rules.windows import count_in_window, working_on
+
+CODE = "COND"
+STEPS = {("regular", "light"), ("light", "preferential"), ("strict", "regular"),
+         ("light", "regular"), ("preferential", "light"), ("preferential", "regular")}  # fmt: skip
+
+
+def check(s: Snapshot) -> Findings:
+    changes = s["condition_changes"].sort_values(["convict_id", "changed_on"], kind="stable")
+    changes = changes.assign(since=changes.groupby("convict_id")["changed_on"].shift())
+    moves = changes[changes["from_condition"].notna()].copy()
+    moves["level"] = s.rule_level(moves["facility_id"])
+    moves["degree"] = as_of(moves, "changed_on", s["degree_assignments"], "assigned_on",
+                            ["degree"])["degree"].fillna(0)  # fmt: skip
+    convicts = s["convicts"].set_index("convict_id")
+    moves["sentence_start"] = moves["convict_id"].map(convicts["sentence_start"])
+    moves["sentence_end"] = moves["convict_id"].map(convicts["sentence_end"])
+    events = s["disciplinary_events"]
+    penalties = events[events["kind"].eq("penalty")]
+    moves["penalties_since"] = count_in_window(moves, "changed_on", penalties, "occurred_on",
+                                               moves["since"])  # fmt: skip
+    periods = {lvl: s.rulebook.periods(lvl) for lvl in moves["level"].dropna().unique()}
+    months = {k: moves["level"].map({lvl: getattr(p, k) for lvl, p in periods.items()})
+              for k in ("regular_to_light", "light_to_preferential", "preferential_before_release",
+                        "strict_to_regular")}  # fmt: skip
+    reasons = pd.Series("", index=moves.index)
+    pair = list(zip(moves["from_condition"], moves["to_condition"], strict=True))
+    step = pd.Series([p in STEPS or p[1] == "strict" for p in pair], index=moves.index)
+    reasons = add_reason(reasons, ~step, "skips a step")
+    missing = none_insufficient()
+    reasons, missing = _to_light(s, moves, months, reasons)
+    reasons = _to_preferential(moves, months, reasons)
+    reasons = _back_to_regular(moves, months, reasons)
+    to_strict = moves["to_condition"].eq("strict") & moves["degree"].ne(-3)
+    reasons = add_reason(reasons, to_strict, "moved to strict without being a malicious violator")
+    hit = moves[reasons.ne("")]
+    what = (moves["from_condition"] + " -> " + moves["to_condition"] + " on "
+            + moves["changed_on"].dt.strftime("%Y-%m-%d"))  # fmt: skip
+    found = flags(CODE, "condition_changes", hit, "change_id", explained(hit, reasons, what),
+                  staff="decided_by")  # fmt: skip
+    return Findings(found, missing)
+
+
+def _served(moves: pd.DataFrame, start: pd.Series, months: pd.Series) -> pd.Series:
+    """Whether ``months`` calendar months have passed from ``start`` to the change."""
+    return (_shifted(start, months) <= moves["changed_on"]).fillna(False).astype(bool)
+
+
+def _to_light(s, moves, months, reasons):
+    light = moves["from_condition"].eq("regular") & moves["to_condition"].eq("light")
+    complete = moves["level"].eq("complete")
+    start = moves["since"].where(~complete, moves["sentence_start"])
+    served = _served(moves, start, months["regular_to_light"])
+    no_light = months["regular_to_light"].isna()
+    reasons = add_reason(reasons, light & no_light, "no light conditions at this institution")
+    reasons = add_reason(reasons, light & ~no_light & ~served,
+                         "less than " + months["regular_to_light"].astype("Int64").astype(str)
+                         + " months in regular")  # fmt: skip
+    reasons = add_reason(reasons, light & (moves["degree"] < 1), "degree below +1")
+    juvenile = moves["level"].eq("juvenile")
+    reasons = add_reason(reasons, light & juvenile & (moves["penalties_since"] > 0),
+                         "a penalty while in regular")  # fmt: skip
+    missing = none_insufficient()
+    needs_work = light & ~complete
+    if s.has("work_assignments"):
+        work = working_on(moves, "changed_on", s["work_assignments"])
+        enough = (work["work"] & work["study"]).where(juvenile, work["work"] | work["study"])
+        reasons = add_reason(reasons, needs_work & ~enough, "no work or study on record")
+    else:
+        missing = insufficient(
+            moves.loc[needs_work, "convict_id"], "work_assignments not delivered"
+        )
+    return reasons, missing
+
+
+def _to_preferential(moves, months, reasons):
+    pref = moves["from_condition"].eq("light") & moves["to_condition"].eq("preferential")
+    none = months["light_to_preferential"].isna()
+    reasons = add_reason(reasons, pref & none, "no preferential conditions at this institution")
+    served = _served(moves, moves["since"], months["light_to_preferential"])
+    reasons = add_reason(reasons, pref & ~none & ~served, "too short a time in light")
+    reasons = add_reason(reasons, pref & moves["degree"].ne(3), "degree below +3")
+    before = _shifted(moves["sentence_end"], -months["preferential_before_release"])
+    far = moves["sentence_end"].isna() | (moves["changed_on"] < before)
+    return add_reason(reasons, pref & ~none & far, "not within the months before release")
+
+
+def _shifted(dates: pd.Series, months: pd.Series) -> pd.Series:
+    """Each date moved by its own number of calendar months (null where months is null)."""
+    out = pd.Series(pd.NaT, index=dates.index, dtype=dates.dtype)
+    for m in months.dropna().unique():
+        rows = months.eq(m)
+        out[rows] = dates[rows] + pd.DateOffset(months=int(m))
+    return out
+
+
+def _back_to_regular(moves, months, reasons):
+    back = moves["from_condition"].eq("strict") & moves["to_condition"].eq("regular")
+    served = _served(moves, moves["since"], months["strict_to_regular"])
+    reasons = add_reason(reasons, back & ~served, "too short a time in strict")
+    reasons = add_reason(
+        reasons, back & (moves["penalties_since"] > 0), "a penalty while in strict"
+    )
+    complete = moves["level"].eq("complete")
+    return add_reason(reasons, back & complete & (moves["degree"] < 1), "degree below +1")
+
+
+RULE = Rule(
+    code=CODE,
+    statement="A change of conditions meets the criteria of the institution type.",
+    legal_basis="PEC art. 103, 150 and the per-institution articles; rules.md 2; seed 002 s.2",
+    tables=("condition_changes", "degree_assignments", "disciplinary_events"),
+    optional_tables=("work_assignments",),
+    check=check,
+)

@@ -1,0 +1,56 @@
+"""REC-PLACE: events happen where the convict was (rules.md 5).
+
+The transfer history says where a convict was on each day. A visit, degree,
+condition change or disciplinary event recorded for an institution where the
+convict was not on that date (in transit, already transferred, before
+arrival) is an inconsistency: a visit logged at a place the convict had left
+did not happen there. Convicts with no transfer history at all cannot be
+placed: insufficient data.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from anomaly.placement_history import place_on
+from anomaly.registry_snapshot import Snapshot
+from anomaly.rules.rule import Findings, Rule, flags, insufficient
+
+CODE = "REC-PLACE"
+PLACED = {  # table: (key, date, staff)
+    "visit_logs": ("visit_id", "started_at", "logged_by"),
+    "degree_assignments": ("assignment_id", "assigned_on", "decided_by"),
+    "condition_changes": ("change_id", "changed_on", "decided_by"),
+    "disciplinary_events": ("event_id", "occurred_on", "decided_by"),
+}
+
+
+def check(s: Snapshot) -> Findings:
+    found, unknown = [], []
+    for table, (key, date, staff) in PLACED.items():
+        frame = s[table]
+        place = place_on(frame, s.stays, date)
+        away = frame[
+            place["known"]
+            & (place["placed_at"].astype(object) != frame["facility_id"].astype(object))
+        ]
+        where = place.loc[away.index, "placed_at"]
+        elsewhere = ("the convict was at " + where.astype(str)).where(where.notna(),
+                                                                      "the convict was at no institution")  # fmt: skip
+        explanation = (table.replace("_", " ") + " entry of " + away[date].dt.strftime("%Y-%m-%d")
+                       + " at " + away["facility_id"].astype(str) + ": " + elsewhere)  # fmt: skip
+        found.append(flags(CODE, table, away, key, explanation, score=0.9, staff=staff))
+        unknown.append(frame.loc[~place["known"], "convict_id"])
+    return Findings(
+        pd.concat(found, ignore_index=True),
+        insufficient(pd.concat(unknown), "no transfer history: where the convict was is unknown"),
+    )
+
+
+RULE = Rule(
+    code=CODE,
+    statement="Visits and decisions are recorded at the institution where the convict was that day.",
+    legal_basis="rules.md 5; seed 002 section 3 (visits logged under another name)",
+    tables=("transfers", *PLACED),
+    check=check,
+)

@@ -1,0 +1,44 @@
+"""TRF-REORG: a "reorganisation" transfer leaves an institution that was reorganised.
+
+PEC art. 88 allows moving convicts when their institution is reorganised or
+liquidated. The facilities table records that with ``closed_on``. A transfer
+on that ground out of an institution that stayed open, or far from the date
+it closed, uses the ground as cover.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from anomaly.registry_snapshot import Snapshot
+from anomaly.rules.rule import Findings, Rule, flags, none_insufficient
+
+CODE = "TRF-REORG"
+
+
+def check(s: Snapshot) -> Findings:
+    t = s["transfers"]
+    moved = t[t["ground"].eq("reorganization")]
+    closed = moved["from_facility_id"].map(s["facilities"].set_index("facility_id")["closed_on"])
+    window = pd.Timedelta(days=s.rulebook.transfers.reorganization_window_days.value)
+    gap = (moved["departed_on"] - closed).abs()
+    open_ = closed.isna()
+    far = ~open_ & (gap > window)
+    hit = moved[open_ | far]
+    why = pd.Series("the institution stayed open", index=hit.index).where(
+        open_[hit.index], "the institution closed on " + closed[hit.index].dt.strftime("%Y-%m-%d"))  # fmt: skip
+    explanation = ("'reorganisation' transfer on " + hit["departed_on"].dt.strftime("%Y-%m-%d")
+                   + " out of " + hit["from_facility_id"].astype(str) + ": " + why)  # fmt: skip
+    evidence = "facilities:" + hit["from_facility_id"].astype(str)
+    found = flags(CODE, "transfers", hit.assign(facility_id=hit["from_facility_id"]), "transfer_id",
+                  explanation, evidence=evidence, staff="decided_by")  # fmt: skip
+    return Findings(found, none_insufficient())
+
+
+RULE = Rule(
+    code=CODE,
+    statement="Transfers on the ground of reorganisation leave an institution actually reorganised.",
+    legal_basis="PEC art. 88; rules.md 4",
+    tables=("transfers", "facilities"),
+    check=check,
+)

@@ -1,0 +1,58 @@
+"""VIS-IMPOSSIBLE: the visitor could have come (seed 002 s.3: "relatives who cannot come").
+
+A visitor who had died before the visit, or who was in custody on its date
+(a person who is also a convict, between sentence start and release), cannot
+have visited: the log hides someone else.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from anomaly.registry_snapshot import Snapshot
+from anomaly.rules.rule import Findings, Rule, add_reason, explained, flags, none_insufficient
+
+CODE = "VIS-IMPOSSIBLE"
+
+
+def check(s: Snapshot) -> Findings:
+    visits = s["visit_logs"]
+    persons = s["persons"][["person_id", "death_date", "convict_id"]].rename(
+        columns={"person_id": "visitor_person_id", "convict_id": "visitor_convict"})  # fmt: skip
+    convicts = s["convicts"][["convict_id", "sentence_start", "released_on"]].rename(
+        columns={"convict_id": "visitor_convict"})  # fmt: skip
+    joined = visits.reset_index(names="_row").merge(persons, on="visitor_person_id", how="inner")
+    joined = joined.merge(convicts, on="visitor_convict", how="left").set_index("_row")
+    day = joined["started_at"].dt.normalize()
+    dead = joined["death_date"] < day
+    jailed = (joined["sentence_start"] <= day) & (
+        joined["released_on"].isna() | (joined["released_on"] > day))  # fmt: skip
+    reasons = pd.Series("", index=joined.index)
+    reasons = add_reason(reasons, dead, "visitor died on " + joined["death_date"].dt.strftime(
+        "%Y-%m-%d"))  # fmt: skip
+    reasons = add_reason(reasons, jailed, "visitor was in custody (convict "
+                         + joined["visitor_convict"].astype(str) + ")")  # fmt: skip
+    hit = joined[reasons.ne("")]
+    what = hit["visit_type"] + " visit on " + hit["started_at"].dt.strftime("%Y-%m-%d")
+    evidence = "persons:" + hit["visitor_person_id"].astype(str)
+    return Findings(
+        flags(
+            CODE,
+            "visit_logs",
+            hit,
+            "visit_id",
+            explained(hit, reasons, what),
+            evidence=evidence,
+            staff="logged_by",
+        ),  # fmt: skip
+        none_insufficient(),
+    )
+
+
+RULE = Rule(
+    code=CODE,
+    statement="No visit by a person who was dead or in custody on the day.",
+    legal_basis="rules.md 3; seed 002 section 3",
+    tables=("visit_logs", "persons", "convicts"),
+    check=check,
+)

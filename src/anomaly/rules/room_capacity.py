@@ -1,0 +1,57 @@
+"""VIS-ROOMS: no more long visits on a night than the institution has rooms (rules.md 3).
+
+Each long visit holds a room from the day it starts to the day it ends (at
+least one night). A night with more visits than ``long_visit_rooms`` means
+some of those visits never happened as logged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from anomaly.registry_snapshot import Snapshot
+from anomaly.rules.rule import Findings, Rule, flags, none_insufficient
+
+CODE = "VIS-ROOMS"
+
+
+def check(s: Snapshot) -> Findings:
+    visits = s["visit_logs"]
+    long = visits[visits["visit_type"].eq("long")]
+    first = long["started_at"].dt.normalize()
+    nights = ((long["ended_at"].dt.normalize() - first).dt.days).clip(lower=1).fillna(1)
+    repeat = np.repeat(np.arange(len(long)), nights.astype(int).to_numpy())
+    offset = pd.Series(np.arange(len(repeat))).groupby(repeat).cumcount().to_numpy()
+    held = pd.DataFrame({
+        "row": long.index.to_numpy()[repeat],
+        "facility_id": long["facility_id"].astype(str).to_numpy()[repeat],
+        "night": first.to_numpy()[repeat] + pd.to_timedelta(offset, unit="D"),
+    })  # fmt: skip
+    used = held.groupby(["facility_id", "night"])["row"].transform("size")
+    rooms = held["facility_id"].map(s["facilities"].set_index("facility_id")["long_visit_rooms"])
+    crowded = held[used > rooms]
+    if crowded.empty:
+        return Findings(
+            flags(CODE, "visit_logs", long.iloc[:0], "visit_id", ""), none_insufficient()
+        )
+    worst = crowded.assign(used=used[crowded.index], rooms=rooms[crowded.index])
+    worst = worst.sort_values("used").groupby("row").last()
+    hit = long.loc[worst.index]
+    explanation = (worst["used"].astype(str) + " long visits on the night of "
+                   + worst["night"].dt.strftime("%Y-%m-%d") + " for "
+                   + worst["rooms"].astype(int).astype(str) + " rooms")  # fmt: skip
+    return Findings(
+        flags(CODE, "visit_logs", hit, "visit_id", explanation, staff="logged_by"),
+        none_insufficient(),
+    )
+
+
+RULE = Rule(
+    code=CODE,
+    statement="No more long visits on one night than the institution has visiting rooms.",
+    legal_basis="PEC art. 106 (a stay in the institution's rooms); rules.md 3",
+    tables=("visit_logs", "facilities"),
+    check=check,
+    subject="facility",
+)

@@ -1,0 +1,123 @@
+"""What a rule is, and the shape of what it finds.
+
+A rule reads a snapshot and returns one row per finding on one record
+(``FLAG_COLUMNS``). A rule also says which subjects it could not judge
+(insufficient data): those are reported, never counted as clear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from anomaly.registry_snapshot import Snapshot
+
+FLAG_COLUMNS = [
+    "rule",
+    "table",
+    "record_id",
+    "convict_id",
+    "staff_id",
+    "facility_id",
+    "score",
+    "explanation",
+    "evidence",
+]
+"""``evidence``: further ``table:record_id`` references (``;``-separated) behind the finding."""
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What one rule found: flags, and the subjects it could not judge, with why."""
+
+    flags: pd.DataFrame  # FLAG_COLUMNS
+    insufficient: pd.DataFrame  # subject_type, subject_id, reason
+
+
+INSUFFICIENT_COLUMNS = ["subject_type", "subject_id", "reason"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One legal red-flag rule.
+
+    ``check`` returns a ``Findings``; ``severity`` (0..1) is the weight of one
+    finding in the case score, from the rule book's scoring section.
+    """
+
+    code: str
+    statement: str
+    legal_basis: str
+    tables: tuple[str, ...]
+    check: Callable[[Snapshot], Findings]
+    subject: str = "convict"  # who a finding is about: convict, staff or facility
+    optional_tables: tuple[str, ...] = ()  # read when delivered; the part needing them is
+    # otherwise reported as insufficient data
+
+
+def flags(
+    rule: str,
+    table: str,
+    rows: pd.DataFrame,
+    key: str,
+    explanation: pd.Series | str,
+    score: pd.Series | float = 1.0,
+    evidence: pd.Series | str = "",
+    staff: str | None = None,
+) -> pd.DataFrame:
+    """Flag rows of ``table`` (one finding per row) in the common shape."""
+    n = len(rows)
+    out = pd.DataFrame(
+        {
+            "rule": [rule] * n,
+            "table": [table] * n,
+            "record_id": rows[key].astype(str).to_numpy(),
+            "convict_id": _text(rows, "convict_id"),
+            "staff_id": _text(rows, staff) if staff else [None] * n,
+            "facility_id": _text(rows, "facility_id"),
+        }
+    )
+    out["score"] = _values(score, rows, float)
+    out["explanation"] = _values(explanation, rows, str)
+    out["evidence"] = _values(evidence, rows, str)
+    return out[FLAG_COLUMNS]
+
+
+def no_flags() -> pd.DataFrame:
+    return pd.DataFrame(columns=FLAG_COLUMNS)
+
+
+def none_insufficient() -> pd.DataFrame:
+    return pd.DataFrame(columns=INSUFFICIENT_COLUMNS)
+
+
+def insufficient(subjects: pd.Series, reason: str, subject_type: str = "convict") -> pd.DataFrame:
+    ids = pd.Series(subjects.dropna().astype(str).unique())
+    return pd.DataFrame({"subject_type": subject_type, "subject_id": ids, "reason": reason})
+
+
+def _text(rows: pd.DataFrame, column: str | None) -> list:
+    if column is None or column not in rows.columns:
+        return [None] * len(rows)
+    values = rows[column]
+    return values.astype("string").astype(object).where(values.notna(), None).tolist()
+
+
+def _values(value, rows: pd.DataFrame, kind) -> list:
+    if isinstance(value, pd.Series):
+        return value.reindex(rows.index).astype(kind).tolist()
+    return [kind(value)] * len(rows)
+
+
+def add_reason(reasons: pd.Series, mask: pd.Series, text: pd.Series | str) -> pd.Series:
+    """Append ``text`` to the reasons of the rows where ``mask`` holds."""
+    mask = mask.fillna(False).astype(bool)
+    text = text if isinstance(text, pd.Series) else pd.Series(text, index=reasons.index)
+    return reasons.where(~mask, reasons + text + "; ")
+
+
+def explained(rows: pd.DataFrame, reasons: pd.Series, what: pd.Series) -> pd.Series:
+    """``what: reason; reason`` for the rows given."""
+    return what.reindex(rows.index) + ": " + reasons.reindex(rows.index).str.rstrip("; ")

@@ -1,0 +1,40 @@
+"""TRF-GROUNDS: every transfer carries a ground and an order; operational need needs consent.
+
+PEC art. 88: later transfers are decided on a stated ground by an order of the
+administration; a transfer for operational need requires the convict's prior
+written consent. A "reorganisation" must match an institution actually
+reorganised or liquidated (``closed_on`` near the move): TRF-REORG.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from anomaly.registry_snapshot import Snapshot
+from anomaly.rules.rule import Findings, Rule, add_reason, explained, flags, none_insufficient
+
+CODE = "TRF-GROUNDS"
+
+
+def check(s: Snapshot) -> Findings:
+    t = s["transfers"]
+    reasons = pd.Series("", index=t.index)
+    reasons = add_reason(reasons, t["ground"].isna(), "no ground recorded")
+    reasons = add_reason(reasons, t["order_no"].isna(), "no order number")
+    no_consent = t["ground"].eq("operational_need") & t["consent"].ne(True)
+    reasons = add_reason(reasons, no_consent, "operational need without the convict's consent")
+    hit = t[reasons.ne("")]
+    what = "transfer on " + t["departed_on"].dt.strftime("%Y-%m-%d") + " to " + t[
+        "to_facility_id"].astype(str)  # fmt: skip
+    found = flags(CODE, "transfers", hit.assign(facility_id=hit["to_facility_id"]), "transfer_id",
+                  explained(hit, reasons, what), staff="decided_by")  # fmt: skip
+    return Findings(found, none_insufficient())
+
+
+RULE = Rule(
+    code=CODE,
+    statement="A transfer carries a ground and an order; operational need needs prior consent.",
+    legal_basis="PEC art. 88; rules.md 4; seed 002 section 4",
+    tables=("transfers",),
+    check=check,
+)

@@ -1,0 +1,58 @@
+"""VIS-INELIGIBLE: no long visit while serving isolation or after release (rules.md 3).
+
+Visits at an institution where the convict was not on the day (in transit,
+transferred, before arrival) are the record-keeping rule REC-PLACE; visits in
+strict conditions with a zero quota are over quota (VIS-QUOTA).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from anomaly.registry_snapshot import Snapshot
+from anomaly.rules.rule import Findings, Rule, add_reason, explained, flags, none_insufficient
+
+CODE = "VIS-INELIGIBLE"
+
+
+def check(s: Snapshot) -> Findings:
+    visits = s["visit_logs"]
+    long = visits[visits["visit_type"].eq("long")]
+    events = s["disciplinary_events"]
+    isolation = events[events["measure"].eq("isolation") & events["isolation_days"].notna()]
+    pairs = long[["convict_id", "started_at"]].reset_index(names="_row").merge(
+        isolation[["convict_id", "event_id", "occurred_on", "isolation_days"]], on="convict_id")  # fmt: skip
+    until = pairs["occurred_on"] + pd.to_timedelta(pairs["isolation_days"].astype(float), unit="D")
+    day = pairs["started_at"].dt.normalize()
+    serving = pairs[(pairs["occurred_on"] <= day) & (day < until)]
+    during = serving.groupby("_row")["event_id"].first().reindex(long.index)
+    released = long["convict_id"].map(s["convicts"].set_index("convict_id")["released_on"])
+    reasons = pd.Series("", index=long.index)
+    reasons = add_reason(reasons, during.notna(), "during isolation")
+    reasons = add_reason(reasons, released < long["started_at"].dt.normalize(),
+                         "after release on " + released.dt.strftime("%Y-%m-%d"))  # fmt: skip
+    hit = long[reasons.ne("")]
+    what = "long visit on " + long["started_at"].dt.strftime("%Y-%m-%d")
+    evidence = ("disciplinary_events:" + during.reindex(hit.index).astype(str)).where(
+        during.reindex(hit.index).notna(), "")  # fmt: skip
+    return Findings(
+        flags(
+            CODE,
+            "visit_logs",
+            hit,
+            "visit_id",
+            explained(hit, reasons, what),
+            evidence=evidence,
+            staff="logged_by",
+        ),  # fmt: skip
+        none_insufficient(),
+    )
+
+
+RULE = Rule(
+    code=CODE,
+    statement="No long visit while the convict serves isolation or after release.",
+    legal_basis="PEC art. 106, 131; rules.md 3",
+    tables=("visit_logs", "disciplinary_events", "convicts"),
+    check=check,
+)
