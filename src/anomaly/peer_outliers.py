@@ -9,9 +9,11 @@ the group; the ensemble score is their mean (higher = more anomalous, in
 says which features lift it, by how much, against which peers: robust
 z-scores (distance from the peer median in units of the peer MAD).
 
-Only features where "more" is suspicious are used, and a subject is flagged
-only when at least one of its features lies above its peers (an institution
-with unusually few incentives is not what this looks for).
+Only features where "more" is suspicious are used, and they are read
+one-sided: values below the peer median are set to the median before the
+detectors see them, and a subject is flagged only when at least one feature
+lies 3 MADs above its peers (an institution with unusually few incentives is
+not what this looks for).
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ def ensemble_scores(features: pd.DataFrame) -> pd.Series:
     from pyod.models.hbos import HBOS
     from pyod.models.iforest import IForest
 
-    x = features.to_numpy(dtype=float)
-    x = (x - np.median(x, axis=0)) / (_mad(x) + 1e-9)
+    # one-sided: only excess over the peer median is suspicious, so values
+    # below the median are set to it (a strict institution is not what we look for)
+    x = np.maximum(robust_z(features).to_numpy(), 0.0)
     models = {"ECOD": ECOD(), "COPOD": COPOD(), "HBOS": HBOS(),
               "IForest": IForest(random_state=SEED, n_estimators=100)}  # fmt: skip
     ranks = []

@@ -73,8 +73,8 @@ def run_rules(snapshot: Snapshot, rules: tuple[Rule, ...] = RULES) -> RuleRun:
         summary.append((rule.code, "ran", len(flags), flags[subject].nunique(),
                         findings.insufficient["subject_id"].nunique(),
                         round(time.perf_counter() - began, 3)))  # fmt: skip
-    flags = pd.concat([f for f in found if len(f)], ignore_index=True) if found else None
-    flags = flags if flags is not None else pd.DataFrame(columns=FLAG_COLUMNS)
+    found = [f for f in found if len(f)]
+    flags = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=FLAG_COLUMNS)
     insufficient = pd.concat(lacking, ignore_index=True) if lacking else pd.DataFrame(
         columns=["rule", *INSUFFICIENT_COLUMNS])  # fmt: skip
     return RuleRun(flags, insufficient, pd.DataFrame(summary, columns=SUMMARY_COLUMNS))

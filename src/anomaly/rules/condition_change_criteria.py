@@ -45,7 +45,7 @@ def check(s: Snapshot) -> Findings:
     moves["penalties_since"] = count_in_window(moves, "changed_on", penalties, "occurred_on",
                                                moves["since"])  # fmt: skip
     periods = {lvl: s.rulebook.periods(lvl) for lvl in moves["level"].dropna().unique()}
-    months = {k: moves["level"].map({lvl: getattr(p, k) for lvl, p in periods.items()})
+    months = {k: moves["level"].map({lvl: getattr(p, k) for lvl, p in periods.items()}).astype(float)
               for k in ("regular_to_light", "light_to_preferential", "preferential_before_release",
                         "strict_to_regular")}  # fmt: skip
     reasons = pd.Series("", index=moves.index)

@@ -19,6 +19,7 @@ from anomaly.rules.rule import Findings, Rule, add_reason, explained, flags, non
 
 CODE = "TRF-HOME"
 DISCRETIONARY = {"operational_need", "own_safety", "order_maintenance", "other"}
+DISCRETIONARY_ONLY = 0.6  # a discretionary move home with no other breach: raised, ranked low
 
 
 def check(s: Snapshot) -> Findings:
@@ -53,7 +54,7 @@ def check(s: Snapshot) -> Findings:
     reasons = add_reason(reasons, pd.Series(True, index=homeward.index),
                          "a discretionary move (" + ground.astype(str) + ") back to the home region")  # fmt: skip
     hit = homeward[reasons.ne("")]
-    score = pd.Series(np.where(strong, 1.0, 0.45), index=homeward.index)
+    score = pd.Series(np.where(strong, 1.0, DISCRETIONARY_ONLY), index=homeward.index)
     what = "transfer on " + homeward["departed_on"].dt.strftime("%Y-%m-%d") + " to " + homeward[
         "to_facility_id"].astype(str)  # fmt: skip
     found = flags(CODE, "transfers", hit.assign(facility_id=hit["to_facility_id"]), "transfer_id",

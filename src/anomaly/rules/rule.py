@@ -120,4 +120,5 @@ def add_reason(reasons: pd.Series, mask: pd.Series, text: pd.Series | str) -> pd
 
 def explained(rows: pd.DataFrame, reasons: pd.Series, what: pd.Series) -> pd.Series:
     """``what: reason; reason`` for the rows given."""
-    return what.reindex(rows.index) + ": " + reasons.reindex(rows.index).str.rstrip("; ")
+    text = reasons.reindex(rows.index).astype("string").str.rstrip("; ")
+    return what.reindex(rows.index).astype("string") + ": " + text

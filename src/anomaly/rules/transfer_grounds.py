@@ -21,7 +21,8 @@ def check(s: Snapshot) -> Findings:
     reasons = pd.Series("", index=t.index)
     reasons = add_reason(reasons, t["ground"].isna(), "no ground recorded")
     reasons = add_reason(reasons, t["order_no"].isna(), "no order number")
-    no_consent = t["ground"].eq("operational_need") & t["consent"].ne(True)
+    consented = t["consent"].astype("boolean").fillna(False).astype(bool)
+    no_consent = t["ground"].eq("operational_need") & ~consented
     reasons = add_reason(reasons, no_consent, "operational need without the convict's consent")
     hit = t[reasons.ne("")]
     what = "transfer on " + t["departed_on"].dt.strftime("%Y-%m-%d") + " to " + t[
