@@ -18,39 +18,105 @@ from anomaly.rules import RULES, RULES_BY_CODE
 from anomaly.rules.rule import FLAG_COLUMNS, Findings
 
 D = pd.Timestamp
-TYPES = {Kind.DATE: "datetime64[us]", Kind.TIMESTAMP: "datetime64[us]", Kind.INT: "Int64",
-         Kind.FLOAT: "float64", Kind.BOOL: "boolean"}  # fmt: skip
+TYPES = {
+    Kind.DATE: "datetime64[us]",
+    Kind.TIMESTAMP: "datetime64[us]",
+    Kind.INT: "Int64",
+    Kind.FLOAT: "float64",
+    Kind.BOOL: "boolean",
+}
 RB = load_rulebook()
 
 
 def base() -> dict[str, list[dict]]:
     """One medium institution in region R1, convict C1 from R1 held there since 2020."""
     return {
-        "regions": [{"region_id": "R1", "name": "North", "lat": 50.0, "lon": 70.0},
-                    {"region_id": "R2", "name": "South", "lat": 43.0, "lon": 77.0}],
+        "regions": [
+            {"region_id": "R1", "name": "North", "lat": 50.0, "lon": 70.0},
+            {"region_id": "R2", "name": "South", "lat": 43.0, "lon": 77.0},
+        ],
         "facilities": [
-            {"facility_id": "F1", "name": "No. 1", "region_id": "R2", "security_level": "medium",
-             "capacity": 100, "long_visit_rooms": 1, "opened_on": D("1990-01-01"), "closed_on": pd.NaT},
-            {"facility_id": "F2", "name": "No. 2", "region_id": "R1", "security_level": "medium",
-             "capacity": 2, "long_visit_rooms": 1, "opened_on": D("1990-01-01"), "closed_on": pd.NaT},
-            {"facility_id": "F3", "name": "SIZO", "region_id": "R1", "security_level": "mixed",
-             "capacity": 50, "long_visit_rooms": 0, "opened_on": D("1990-01-01"), "closed_on": pd.NaT},
+            {
+                "facility_id": "F1",
+                "name": "No. 1",
+                "region_id": "R2",
+                "security_level": "medium",
+                "capacity": 100,
+                "long_visit_rooms": 1,
+                "opened_on": D("1990-01-01"),
+                "closed_on": pd.NaT,
+            },
+            {
+                "facility_id": "F2",
+                "name": "No. 2",
+                "region_id": "R1",
+                "security_level": "medium",
+                "capacity": 2,
+                "long_visit_rooms": 1,
+                "opened_on": D("1990-01-01"),
+                "closed_on": pd.NaT,
+            },
+            {
+                "facility_id": "F3",
+                "name": "SIZO",
+                "region_id": "R1",
+                "security_level": "mixed",
+                "capacity": 50,
+                "long_visit_rooms": 0,
+                "opened_on": D("1990-01-01"),
+                "closed_on": pd.NaT,
+            },
         ],
-        "staff": [{"staff_id": "S1", "facility_id": "F1", "role": "head",
-                   "from_date": D("2010-01-01"), "to_date": pd.NaT}],
-        "convicts": [{"convict_id": "C1", "sex": "M", "birth_date": D("1980-01-01"),
-                      "home_region_id": "R1", "sentence_start": D("2020-01-01"),
-                      "sentence_end": D("2030-01-01"), "court_security_level": "medium",
-                      "offense_gravity": "grave", "released_on": pd.NaT}],
+        "staff": [
+            {
+                "staff_id": "S1",
+                "facility_id": "F1",
+                "role": "head",
+                "from_date": D("2010-01-01"),
+                "to_date": pd.NaT,
+            }
+        ],
+        "convicts": [
+            {
+                "convict_id": "C1",
+                "sex": "M",
+                "birth_date": D("1980-01-01"),
+                "home_region_id": "R1",
+                "sentence_start": D("2020-01-01"),
+                "sentence_end": D("2030-01-01"),
+                "court_security_level": "medium",
+                "offense_gravity": "grave",
+                "released_on": pd.NaT,
+            }
+        ],
         "persons": [
-            {"person_id": "P1", "sex": "F", "birth_date": D("1982-01-01"), "region_id": "R1",
-             "death_date": pd.NaT, "convict_id": None},
-            {"person_id": "P2", "sex": "F", "birth_date": D("1990-01-01"), "region_id": "R1",
-             "death_date": pd.NaT, "convict_id": None},
+            {
+                "person_id": "P1",
+                "sex": "F",
+                "birth_date": D("1982-01-01"),
+                "region_id": "R1",
+                "death_date": pd.NaT,
+                "convict_id": None,
+            },
+            {
+                "person_id": "P2",
+                "sex": "F",
+                "birth_date": D("1990-01-01"),
+                "region_id": "R1",
+                "death_date": pd.NaT,
+                "convict_id": None,
+            },
         ],
-        "kinship": [{"convict_id": "C1", "person_id": "P1", "relation": "spouse",
-                     "registered_on": D("2019-06-01"), "registered_by": "S1",
-                     "document_no": "MC-1"}],
+        "kinship": [
+            {
+                "convict_id": "C1",
+                "person_id": "P1",
+                "relation": "spouse",
+                "registered_on": D("2019-06-01"),
+                "registered_by": "S1",
+                "document_no": "MC-1",
+            }
+        ],
         "transfers": [transfer("T0", None, "F1", "2020-01-10", ground="intake")],
         "condition_changes": [change("K0", "2020-01-10", None, "regular")],
         "degree_assignments": [],
@@ -58,55 +124,115 @@ def base() -> dict[str, list[dict]]:
         "long_visit_registrations": [],
         "visit_logs": [],
         "memberships": [],
-        "work_assignments": [{"convict_id": "C1", "facility_id": "F1",
-                              "started_on": D("2020-02-01"), "ended_on": pd.NaT, "kind": "work"}],
-    }  # fmt: skip
+        "work_assignments": [
+            {
+                "convict_id": "C1",
+                "facility_id": "F1",
+                "started_on": D("2020-02-01"),
+                "ended_on": pd.NaT,
+                "kind": "work",
+            }
+        ],
+    }
 
 
 def transfer(tid, src, dst, on, ground="operational_need", consent=True, order="O-1"):
     day = D(on)
-    return {"transfer_id": tid, "convict_id": "C1", "from_facility_id": src, "to_facility_id": dst,
-            "departed_on": day, "arrived_on": day, "ground": ground, "consent": consent,
-            "order_no": order, "decided_by": "S1", "recorded_at": day + pd.Timedelta(days=1)}  # fmt: skip
+    return {
+        "transfer_id": tid,
+        "convict_id": "C1",
+        "from_facility_id": src,
+        "to_facility_id": dst,
+        "departed_on": day,
+        "arrived_on": day,
+        "ground": ground,
+        "consent": consent,
+        "order_no": order,
+        "decided_by": "S1",
+        "recorded_at": day + pd.Timedelta(days=1),
+    }
 
 
 def change(cid, on, old, new, facility="F1"):
     day = D(on)
-    return {"change_id": cid, "convict_id": "C1", "facility_id": facility, "changed_on": day,
-            "from_condition": old, "to_condition": new, "protocol_no": "PR-1", "decided_by": "S1",
-            "recorded_at": day + pd.Timedelta(days=2)}  # fmt: skip
+    return {
+        "change_id": cid,
+        "convict_id": "C1",
+        "facility_id": facility,
+        "changed_on": day,
+        "from_condition": old,
+        "to_condition": new,
+        "protocol_no": "PR-1",
+        "decided_by": "S1",
+        "recorded_at": day + pd.Timedelta(days=2),
+    }
 
 
 def degree(aid, on, value):
     day = D(on)
-    return {"assignment_id": aid, "convict_id": "C1", "facility_id": "F1", "assigned_on": day,
-            "degree": value, "decided_by": "S1", "recorded_at": day + pd.Timedelta(days=2)}  # fmt: skip
+    return {
+        "assignment_id": aid,
+        "convict_id": "C1",
+        "facility_id": "F1",
+        "assigned_on": day,
+        "degree": value,
+        "decided_by": "S1",
+        "recorded_at": day + pd.Timedelta(days=2),
+    }
 
 
 def event(eid, on, kind, measure, days=None):
     day = D(on)
-    return {"event_id": eid, "convict_id": "C1", "facility_id": "F1", "occurred_on": day,
-            "kind": kind, "measure": measure, "isolation_days": days, "lifts_event_id": None,
-            "decided_by": "S1", "recorded_at": day + pd.Timedelta(days=1)}  # fmt: skip
+    return {
+        "event_id": eid,
+        "convict_id": "C1",
+        "facility_id": "F1",
+        "occurred_on": day,
+        "kind": kind,
+        "measure": measure,
+        "isolation_days": days,
+        "lifts_event_id": None,
+        "decided_by": "S1",
+        "recorded_at": day + pd.Timedelta(days=1),
+    }
 
 
 def visit(vid, on, person="P1", kind="long", registration="R1", facility="F1"):
     start = D(on) + pd.Timedelta(hours=12)
     end = start + (pd.Timedelta(days=2) if kind == "long" else pd.Timedelta(hours=2))
-    return {"visit_id": vid, "convict_id": "C1", "facility_id": facility,
-            "visitor_person_id": person, "accompanying": 0, "visit_type": kind,
-            "started_at": start, "ended_at": end, "room": "1" if kind == "long" else None,
-            "registration_id": registration if kind == "long" else None, "logged_by": "S1",
-            "recorded_at": end + pd.Timedelta(days=1)}  # fmt: skip
+    return {
+        "visit_id": vid,
+        "convict_id": "C1",
+        "facility_id": facility,
+        "visitor_person_id": person,
+        "accompanying": 0,
+        "visit_type": kind,
+        "started_at": start,
+        "ended_at": end,
+        "room": "1" if kind == "long" else None,
+        "registration_id": registration if kind == "long" else None,
+        "logged_by": "S1",
+        "recorded_at": end + pd.Timedelta(days=1),
+    }
 
 
 def registration(rid, on, person="P1", decision="approved"):
     day = D(on)
-    return {"registration_id": rid, "convict_id": "C1", "facility_id": "F1",
-            "visitor_person_id": person, "requested_on": day - pd.Timedelta(days=20),
-            "decided_on": day - pd.Timedelta(days=10), "decision": decision, "decided_by": "S1",
-            "planned_start": day, "planned_days": 2, "basis": "quota", "incentive_event_id": None,
-            "recorded_at": day - pd.Timedelta(days=10)}  # fmt: skip
+    return {
+        "registration_id": rid,
+        "convict_id": "C1",
+        "facility_id": "F1",
+        "visitor_person_id": person,
+        "requested_on": day - pd.Timedelta(days=20),
+        "decided_on": day - pd.Timedelta(days=10),
+        "decision": decision,
+        "decided_by": "S1",
+        "planned_start": day,
+        "planned_days": 2,
+        "basis": "quota",
+        "incentive_event_id": None,
+        "recorded_at": day - pd.Timedelta(days=10),
+    }
 
 
 def long_visit(n, on, person="P1"):
@@ -144,20 +270,34 @@ SIX_MONTHS_OF_WORK_AND_PLUS_1 = {
 CASES = {
     # rule: (records that must flag, records at the boundary that must not)
     "DEG-POS": (
-        {"disciplinary_events": [event("E1", "2020-03-01", "incentive", "gratitude")],
-         "degree_assignments": [degree("A1", "2020-05-31", 1)]},  # 3 months minus a day
-        {"disciplinary_events": [event("E1", "2020-03-01", "incentive", "gratitude")],
-         "degree_assignments": [degree("A1", "2020-06-01", 1)]},  # exactly 3 months
+        {
+            "disciplinary_events": [event("E1", "2020-03-01", "incentive", "gratitude")],
+            "degree_assignments": [degree("A1", "2020-05-31", 1)],
+        },  # 3 months minus a day
+        {
+            "disciplinary_events": [event("E1", "2020-03-01", "incentive", "gratitude")],
+            "degree_assignments": [degree("A1", "2020-06-01", 1)],
+        },  # exactly 3 months
     ),
     "DEG-NEG": (
-        {"disciplinary_events": [event("E1", "2020-03-01", "penalty", "warning")],
-         "degree_assignments": [degree("A1", "2021-03-01", -1)]},  # 12 months: out of window
-        {"disciplinary_events": [event("E1", "2020-03-02", "penalty", "warning")],
-         "degree_assignments": [degree("A1", "2021-03-01", -1)]},
+        {
+            "disciplinary_events": [event("E1", "2020-03-01", "penalty", "warning")],
+            "degree_assignments": [degree("A1", "2021-03-01", -1)],
+        },  # 12 months: out of window
+        {
+            "disciplinary_events": [event("E1", "2020-03-02", "penalty", "warning")],
+            "degree_assignments": [degree("A1", "2021-03-01", -1)],
+        },
     ),
     "COND": (
-        {**SIX_MONTHS_OF_WORK_AND_PLUS_1, "condition_changes": [change("K1", "2020-07-09", "regular", "light")]},
-        {**SIX_MONTHS_OF_WORK_AND_PLUS_1, "condition_changes": [change("K1", "2020-07-10", "regular", "light")]},
+        {
+            **SIX_MONTHS_OF_WORK_AND_PLUS_1,
+            "condition_changes": [change("K1", "2020-07-09", "regular", "light")],
+        },
+        {
+            **SIX_MONTHS_OF_WORK_AND_PLUS_1,
+            "condition_changes": [change("K1", "2020-07-10", "regular", "light")],
+        },
     ),
     "VIS-QUOTA": (
         {"visit_logs": [visit(f"V{i}", f"2021-0{i}-03", kind="short") for i in range(1, 8)]},
@@ -165,22 +305,46 @@ CASES = {
     ),
     "VIS-KIN": (long_visit(1, "2021-03-01", person="P2"), long_visit(1, "2021-03-01")),
     "VIS-INELIGIBLE": (
-        {**long_visit(1, "2021-03-05"),
-         "disciplinary_events": [event("E1", "2021-03-01", "penalty", "isolation", 5)]},
-        {**long_visit(1, "2021-03-06"),
-         "disciplinary_events": [event("E1", "2021-03-01", "penalty", "isolation", 5)]},
+        {
+            **long_visit(1, "2021-03-05"),
+            "disciplinary_events": [event("E1", "2021-03-01", "penalty", "isolation", 5)],
+        },
+        {
+            **long_visit(1, "2021-03-06"),
+            "disciplinary_events": [event("E1", "2021-03-01", "penalty", "isolation", 5)],
+        },
     ),
     "VIS-REG": (
         {"visit_logs": [visit("V1", "2021-03-01", registration=None)]},
         long_visit(1, "2021-03-01"),
     ),
     "VIS-IMPOSSIBLE": (
-        {**long_visit(1, "2021-03-01", person="P3"),
-         "persons": [{"person_id": "P3", "sex": "M", "birth_date": D("1950-01-01"),
-                      "region_id": "R1", "death_date": D("2021-02-28"), "convict_id": None}]},
-        {**long_visit(1, "2021-03-01", person="P3"),
-         "persons": [{"person_id": "P3", "sex": "M", "birth_date": D("1950-01-01"),
-                      "region_id": "R1", "death_date": D("2021-03-01"), "convict_id": None}]},
+        {
+            **long_visit(1, "2021-03-01", person="P3"),
+            "persons": [
+                {
+                    "person_id": "P3",
+                    "sex": "M",
+                    "birth_date": D("1950-01-01"),
+                    "region_id": "R1",
+                    "death_date": D("2021-02-28"),
+                    "convict_id": None,
+                }
+            ],
+        },
+        {
+            **long_visit(1, "2021-03-01", person="P3"),
+            "persons": [
+                {
+                    "person_id": "P3",
+                    "sex": "M",
+                    "birth_date": D("1950-01-01"),
+                    "region_id": "R1",
+                    "death_date": D("2021-03-01"),
+                    "convict_id": None,
+                }
+            ],
+        },
     ),
     "VIS-ROOMS": (
         {"visit_logs": [visit("V1", "2021-03-01"), visit("V2", "2021-03-02")]},  # 1 room
@@ -206,7 +370,7 @@ CASES = {
         {"visit_logs": [visit("V1", "2021-03-01", kind="short", facility="F2")]},
         {"visit_logs": [visit("V1", "2021-03-01", kind="short", facility="F1")]},
     ),
-}  # fmt: skip
+}
 
 
 def test_every_rule_has_a_literal_case():
@@ -229,9 +393,10 @@ def test_the_clean_base_registry_flags_nothing():
 
 def test_every_rule_module_is_registered_and_every_entry_resolves():
     modules = {
-        name for _, name, _ in pkgutil.iter_modules(rules_package.__path__)
+        name
+        for _, name, _ in pkgutil.iter_modules(rules_package.__path__)
         if name not in {"rule", "windows"}
-    }  # fmt: skip
+    }
     registered = {rule.check.__module__.rsplit(".", 1)[1] for rule in RULES}
     assert modules == registered
     for name in modules:
@@ -255,8 +420,10 @@ def test_rule_contract(rule):
 
 
 def test_a_missing_optional_table_is_insufficient_data_not_clear():
-    plus2 = {"degree_assignments": [degree("A1", "2020-05-01", 1), degree("A2", "2020-11-02", 2)],
-             "disciplinary_events": [event("E1", "2020-02-01", "incentive", "gratitude")]}  # fmt: skip
+    plus2 = {
+        "degree_assignments": [degree("A1", "2020-05-01", 1), degree("A2", "2020-11-02", 2)],
+        "disciplinary_events": [event("E1", "2020-02-01", "incentive", "gratitude")],
+    }
     s = snapshot(plus2)
     without = Snapshot.of(s.tables, RB, s.extracted_at, missing=("memberships",))
     run = run_rules(without)

@@ -51,7 +51,7 @@ def staff_features(s: Snapshot, flags: pd.DataFrame) -> pd.DataFrame:
         "positive_degrees": _count(degrees[degrees["degree"] > 0], "decided_by"),
         "eased_conditions": _count(
             s["condition_changes"][s["condition_changes"]["to_condition"].isin(EASED)], "decided_by"
-        ),  # fmt: skip
+        ),
         "registrations_approved": _count(regs[regs["decision"].eq("approved")], "decided_by"),
         "rule_flags": _count(flags.dropna(subset=["staff_id"]), "staff_id"),
     }
@@ -82,7 +82,7 @@ def convict_features(s: Snapshot, flags: pd.DataFrame) -> pd.DataFrame:
         "degree_decisions": _count(s["degree_assignments"], "convict_id"),
         "eased_conditions": _count(
             s["condition_changes"][s["condition_changes"]["to_condition"].isin(EASED)], "convict_id"
-        ),  # fmt: skip
+        ),
         "transfers": _count(s["transfers"], "convict_id"),
         "rule_flags": _count(flags.dropna(subset=["convict_id"]), "convict_id"),
     }

@@ -44,13 +44,15 @@ def assemble_cases(flags: pd.DataFrame, subjects: dict[str, str]) -> pd.DataFram
     per_rule = f.groupby(["subject_type", "subject_id", "rule"], sort=False)["score"].max()
     risk = 1 - (1 - per_rule.clip(0, 1)).groupby(level=[0, 1]).prod()
     grouped = f.groupby(["subject_type", "subject_id"], sort=False)
-    cases = pd.DataFrame({
-        "risk_score": risk.round(4),
-        "rules": grouped["rule"].agg(lambda r: ";".join(sorted(set(r)))),
-        "evidence": grouped.apply(_evidence, include_groups=False),
-        "summary": grouped.apply(_summary, include_groups=False),
-        "findings": grouped.size(),
-    }).reset_index()  # fmt: skip
+    cases = pd.DataFrame(
+        {
+            "risk_score": risk.round(4),
+            "rules": grouped["rule"].agg(lambda r: ";".join(sorted(set(r)))),
+            "evidence": grouped.apply(_evidence, include_groups=False),
+            "summary": grouped.apply(_summary, include_groups=False),
+            "findings": grouped.size(),
+        }
+    ).reset_index()
     cases = cases.sort_values(
         ["risk_score", "findings", "subject_type", "subject_id"],
         ascending=[False, False, True, True],
@@ -58,9 +60,9 @@ def assemble_cases(flags: pd.DataFrame, subjects: dict[str, str]) -> pd.DataFram
     ).reset_index(drop=True)
     cases["rank"] = np.arange(1, len(cases) + 1)
     cases["case_id"] = [
-        _case_id(t, s, r) for t, s, r in zip(cases["subject_type"], cases["subject_id"],
-                                             cases["rules"], strict=True)
-    ]  # fmt: skip
+        _case_id(t, s, r)
+        for t, s, r in zip(cases["subject_type"], cases["subject_id"], cases["rules"], strict=True)
+    ]
     return cases[CASE_COLUMNS]
 
 

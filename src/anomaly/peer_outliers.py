@@ -38,8 +38,12 @@ def ensemble_scores(features: pd.DataFrame) -> pd.Series:
     # one-sided: only excess over the peer median is suspicious, so values
     # below the median are set to it (a strict institution is not what we look for)
     x = np.maximum(robust_z(features).to_numpy(), 0.0)
-    models = {"ECOD": ECOD(), "COPOD": COPOD(), "HBOS": HBOS(),
-              "IForest": IForest(random_state=SEED, n_estimators=100)}  # fmt: skip
+    models = {
+        "ECOD": ECOD(),
+        "COPOD": COPOD(),
+        "HBOS": HBOS(),
+        "IForest": IForest(random_state=SEED, n_estimators=100),
+    }
     ranks = []
     for name in DETECTORS:
         model = models[name]
@@ -72,8 +76,19 @@ def peer_outlier_flags(
         above = z.max(axis=1) >= 3.0
         chosen = score[(score >= threshold) & above]
         for subject, value in chosen.items():
-            found.append(_flag(subject, subject_type, detector, group, value, z.loc[subject],
-                               numeric.loc[subject], numeric, weight))  # fmt: skip
+            found.append(
+                _flag(
+                    subject,
+                    subject_type,
+                    detector,
+                    group,
+                    value,
+                    z.loc[subject],
+                    numeric.loc[subject],
+                    numeric,
+                    weight,
+                )
+            )
     return pd.DataFrame(found, columns=FLAG_COLUMNS)
 
 
@@ -88,16 +103,25 @@ def _peer_groups(features: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def _flag(subject, subject_type, detector, group, score, z, values, peers, weight) -> dict:
     top = z.sort_values(ascending=False).head(3)
-    parts = [f"{name} {values[name]:.3g} vs peer median {peers[name].median():.3g} "
-             f"(z {z[name]:.1f})" for name in top.index if z[name] > 0]  # fmt: skip
-    explanation = (f"outlier among {len(peers)} {group} peers (ensemble percentile "
-                   f"{score:.3f}): " + "; ".join(parts))  # fmt: skip
+    parts = [
+        f"{name} {values[name]:.3g} vs peer median {peers[name].median():.3g} (z {z[name]:.1f})"
+        for name in top.index
+        if z[name] > 0
+    ]
+    explanation = (
+        f"outlier among {len(peers)} {group} peers (ensemble percentile "
+        f"{score:.3f}): " + "; ".join(parts)
+    )
     column = {"convict": "convict_id", "staff": "staff_id", "facility": "facility_id"}[subject_type]
-    row = {c: None for c in FLAG_COLUMNS}
-    row.update(rule=detector, table={"convict": "convicts", "staff": "staff",
-                                     "facility": "facilities"}[subject_type],  # fmt: skip
-               record_id=str(subject), score=round(weight * float(score), 4),
-               explanation=explanation, evidence="")  # fmt: skip
+    row: dict[str, object] = {c: None for c in FLAG_COLUMNS}
+    row.update(
+        rule=detector,
+        table={"convict": "convicts", "staff": "staff", "facility": "facilities"}[subject_type],
+        record_id=str(subject),
+        score=round(weight * float(score), 4),
+        explanation=explanation,
+        evidence="",
+    )
     row[column] = str(subject)
     return row
 

@@ -59,8 +59,18 @@ def run_rules(snapshot: Snapshot, rules: tuple[Rule, ...] = RULES) -> RuleRun:
         absent = [t for t in rule.tables if not snapshot.has(t)]
         if absent:
             why = f"not run: {', '.join(absent)} not delivered"
-            lacking.append(pd.DataFrame([{"rule": rule.code, "subject_type": rule.subject,
-                                          "subject_id": "*", "reason": why}]))  # fmt: skip
+            lacking.append(
+                pd.DataFrame(
+                    [
+                        {
+                            "rule": rule.code,
+                            "subject_type": rule.subject,
+                            "subject_id": "*",
+                            "reason": why,
+                        }
+                    ]
+                )
+            )
             summary.append((rule.code, why, 0, 0, "all", 0.0))
             continue
         findings = rule.check(snapshot)
@@ -70,11 +80,21 @@ def run_rules(snapshot: Snapshot, rules: tuple[Rule, ...] = RULES) -> RuleRun:
         subject = {"convict": "convict_id", "staff": "staff_id", "facility": "facility_id"}[
             rule.subject
         ]
-        summary.append((rule.code, "ran", len(flags), flags[subject].nunique(),
-                        findings.insufficient["subject_id"].nunique(),
-                        round(time.perf_counter() - began, 3)))  # fmt: skip
+        summary.append(
+            (
+                rule.code,
+                "ran",
+                len(flags),
+                flags[subject].nunique(),
+                findings.insufficient["subject_id"].nunique(),
+                round(time.perf_counter() - began, 3),
+            )
+        )
     found = [f for f in found if len(f)]
     flags = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=FLAG_COLUMNS)
-    insufficient = pd.concat(lacking, ignore_index=True) if lacking else pd.DataFrame(
-        columns=["rule", *INSUFFICIENT_COLUMNS])  # fmt: skip
+    insufficient = (
+        pd.concat(lacking, ignore_index=True)
+        if lacking
+        else pd.DataFrame(columns=["rule", *INSUFFICIENT_COLUMNS])
+    )
     return RuleRun(flags, insufficient, pd.DataFrame(summary, columns=SUMMARY_COLUMNS))

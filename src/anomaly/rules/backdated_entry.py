@@ -33,9 +33,15 @@ def check(s: Snapshot) -> Findings:
         delay = (frame["recorded_at"] - frame[date]).dt.total_seconds() / 86400
         late = frame[delay > tolerance]
         days = delay[late.index].round().astype(int)
-        explanation = (table.replace("_", " ") + " entry dated " + late[date].dt.strftime("%Y-%m-%d")
-                       + " recorded " + days.astype(str) + " days later, on "
-                       + late["recorded_at"].dt.strftime("%Y-%m-%d"))  # fmt: skip
+        explanation = (
+            table.replace("_", " ")
+            + " entry dated "
+            + late[date].dt.strftime("%Y-%m-%d")
+            + " recorded "
+            + days.astype(str)
+            + " days later, on "
+            + late["recorded_at"].dt.strftime("%Y-%m-%d")
+        )
         score = (0.5 + days / 365).clip(upper=1.0)
         found.append(flags(CODE, table, late, key, explanation, score=score, staff=staff))
     return Findings(pd.concat(found, ignore_index=True), none_insufficient())

@@ -26,8 +26,14 @@ from anomaly.rules.rule import (
 from anomaly.rules.windows import count_in_window, working_on
 
 CODE = "COND"
-STEPS = {("regular", "light"), ("light", "preferential"), ("strict", "regular"),
-         ("light", "regular"), ("preferential", "light"), ("preferential", "regular")}  # fmt: skip
+STEPS = {
+    ("regular", "light"),
+    ("light", "preferential"),
+    ("strict", "regular"),
+    ("light", "regular"),
+    ("preferential", "light"),
+    ("preferential", "regular"),
+}
 
 
 def check(s: Snapshot) -> Findings:
@@ -35,19 +41,27 @@ def check(s: Snapshot) -> Findings:
     changes = changes.assign(since=changes.groupby("convict_id")["changed_on"].shift())
     moves = changes[changes["from_condition"].notna()].copy()
     moves["level"] = s.rule_level(moves["facility_id"])
-    moves["degree"] = as_of(moves, "changed_on", s["degree_assignments"], "assigned_on",
-                            ["degree"])["degree"].fillna(0)  # fmt: skip
+    moves["degree"] = as_of(
+        moves, "changed_on", s["degree_assignments"], "assigned_on", ["degree"]
+    )["degree"].fillna(0)
     convicts = s["convicts"].set_index("convict_id")
     moves["sentence_start"] = moves["convict_id"].map(convicts["sentence_start"])
     moves["sentence_end"] = moves["convict_id"].map(convicts["sentence_end"])
     events = s["disciplinary_events"]
     penalties = events[events["kind"].eq("penalty")]
-    moves["penalties_since"] = count_in_window(moves, "changed_on", penalties, "occurred_on",
-                                               moves["since"])  # fmt: skip
+    moves["penalties_since"] = count_in_window(
+        moves, "changed_on", penalties, "occurred_on", moves["since"]
+    )
     periods = {lvl: s.rulebook.periods(lvl) for lvl in moves["level"].dropna().unique()}
-    months = {k: moves["level"].map({lvl: getattr(p, k) for lvl, p in periods.items()}).astype(float)
-              for k in ("regular_to_light", "light_to_preferential", "preferential_before_release",
-                        "strict_to_regular")}  # fmt: skip
+    months = {
+        k: moves["level"].map({lvl: getattr(p, k) for lvl, p in periods.items()}).astype(float)
+        for k in (
+            "regular_to_light",
+            "light_to_preferential",
+            "preferential_before_release",
+            "strict_to_regular",
+        )
+    }
     reasons = pd.Series("", index=moves.index)
     pair = list(zip(moves["from_condition"], moves["to_condition"], strict=True))
     step = pd.Series([p in STEPS or p[1] == "strict" for p in pair], index=moves.index)
@@ -59,10 +73,21 @@ def check(s: Snapshot) -> Findings:
     to_strict = moves["to_condition"].eq("strict") & moves["degree"].ne(-3)
     reasons = add_reason(reasons, to_strict, "moved to strict without being a malicious violator")
     hit = moves[reasons.ne("")]
-    what = (moves["from_condition"] + " -> " + moves["to_condition"] + " on "
-            + moves["changed_on"].dt.strftime("%Y-%m-%d"))  # fmt: skip
-    found = flags(CODE, "condition_changes", hit, "change_id", explained(hit, reasons, what),
-                  staff="decided_by")  # fmt: skip
+    what = (
+        moves["from_condition"]
+        + " -> "
+        + moves["to_condition"]
+        + " on "
+        + moves["changed_on"].dt.strftime("%Y-%m-%d")
+    )
+    found = flags(
+        CODE,
+        "condition_changes",
+        hit,
+        "change_id",
+        explained(hit, reasons, what),
+        staff="decided_by",
+    )
     return Findings(found, missing)
 
 
@@ -78,13 +103,18 @@ def _to_light(s, moves, months, reasons):
     served = _served(moves, start, months["regular_to_light"])
     no_light = months["regular_to_light"].isna()
     reasons = add_reason(reasons, light & no_light, "no light conditions at this institution")
-    reasons = add_reason(reasons, light & ~no_light & ~served,
-                         "less than " + months["regular_to_light"].astype("Int64").astype(str)
-                         + " months in regular")  # fmt: skip
+    reasons = add_reason(
+        reasons,
+        light & ~no_light & ~served,
+        "less than "
+        + months["regular_to_light"].astype("Int64").astype(str)
+        + " months in regular",
+    )
     reasons = add_reason(reasons, light & (moves["degree"] < 1), "degree below +1")
     juvenile = moves["level"].eq("juvenile")
-    reasons = add_reason(reasons, light & juvenile & (moves["penalties_since"] > 0),
-                         "a penalty while in regular")  # fmt: skip
+    reasons = add_reason(
+        reasons, light & juvenile & (moves["penalties_since"] > 0), "a penalty while in regular"
+    )
     missing = none_insufficient()
     needs_work = light & ~complete
     if s.has("work_assignments"):

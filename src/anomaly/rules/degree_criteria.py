@@ -41,8 +41,11 @@ def check(s: Snapshot) -> Findings:
     reasons = pd.Series("", index=positive.index)
     d = positive["degree"]
     skipped = (d >= 2) & (positive["held"] < d - 1)
-    reasons = add_reason(reasons, skipped, "skips a step: +" + d.astype(str) + " without a prior +"
-                   + (d - 1).astype(str))  # fmt: skip
+    reasons = add_reason(
+        reasons,
+        skipped,
+        "skips a step: +" + d.astype(str) + " without a prior +" + (d - 1).astype(str),
+    )
     one = d.eq(1)
     months1 = rb.positive_1_clean_months.value
     no_incentive = one & positive["incentive_on"].isna()
@@ -75,20 +78,35 @@ def check(s: Snapshot) -> Findings:
     else:
         missing = insufficient(positive.loc[d >= 2, "convict_id"], "memberships not delivered")
     hit = positive[reasons.ne("")]
-    explanation = "degree +" + hit["degree"].astype(str) + " on " + hit["assigned_on"].dt.strftime(
-        "%Y-%m-%d") + ": " + reasons[hit.index].str.strip("; ")  # fmt: skip
+    explanation = (
+        "degree +"
+        + hit["degree"].astype(str)
+        + " on "
+        + hit["assigned_on"].dt.strftime("%Y-%m-%d")
+        + ": "
+        + reasons[hit.index].str.strip("; ")
+    )
     evidence = "disciplinary_events:" + latest["event_id"].reindex(hit.index).astype(
         "string"
     ).fillna("")
-    found = flags(CODE, "degree_assignments", hit, "assignment_id", explanation,
-                  evidence=evidence.where(latest["event_id"].reindex(hit.index).notna(), ""),
-                  staff="decided_by")  # fmt: skip
+    found = flags(
+        CODE,
+        "degree_assignments",
+        hit,
+        "assignment_id",
+        explanation,
+        evidence=evidence.where(latest["event_id"].reindex(hit.index).notna(), ""),
+        staff="decided_by",
+    )
     return Findings(found, missing)
 
 
 RULE = Rule(
     code=CODE,
-    statement="A positive degree of behaviour is assigned only when its criteria hold, one step at a time.",
+    statement=(
+        "A positive degree of behaviour is assigned only when its criteria "
+        "hold, one step at a time."
+    ),
     legal_basis="PEC art. 95; rules.md 1; seed 002 section 1",
     tables=("degree_assignments", "disciplinary_events"),
     optional_tables=("memberships",),

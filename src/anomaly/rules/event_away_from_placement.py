@@ -35,10 +35,18 @@ def check(s: Snapshot) -> Findings:
             & (place["placed_at"].astype(object) != frame["facility_id"].astype(object))
         ]
         where = place.loc[away.index, "placed_at"]
-        elsewhere = ("the convict was at " + where.astype(str)).where(where.notna(),
-                                                                      "the convict was at no institution")  # fmt: skip
-        explanation = (table.replace("_", " ") + " entry of " + away[date].dt.strftime("%Y-%m-%d")
-                       + " at " + away["facility_id"].astype(str) + ": " + elsewhere)  # fmt: skip
+        elsewhere = ("the convict was at " + where.astype(str)).where(
+            where.notna(), "the convict was at no institution"
+        )
+        explanation = (
+            table.replace("_", " ")
+            + " entry of "
+            + away[date].dt.strftime("%Y-%m-%d")
+            + " at "
+            + away["facility_id"].astype(str)
+            + ": "
+            + elsewhere
+        )
         found.append(flags(CODE, table, away, key, explanation, score=0.9, staff=staff))
         unknown.append(frame.loc[~place["known"], "convict_id"])
     return Findings(
@@ -49,7 +57,9 @@ def check(s: Snapshot) -> Findings:
 
 RULE = Rule(
     code=CODE,
-    statement="Visits and decisions are recorded at the institution where the convict was that day.",
+    statement=(
+        "Visits and decisions are recorded at the institution where the convict was that day."
+    ),
     legal_basis="rules.md 5; seed 002 section 3 (visits logged under another name)",
     tables=("transfers", *PLACED),
     check=check,

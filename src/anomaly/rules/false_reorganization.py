@@ -26,18 +26,34 @@ def check(s: Snapshot) -> Findings:
     far = ~open_ & (gap > window)
     hit = moved[open_ | far]
     why = pd.Series("the institution stayed open", index=hit.index).where(
-        open_[hit.index], "the institution closed on " + closed[hit.index].dt.strftime("%Y-%m-%d"))  # fmt: skip
-    explanation = ("'reorganisation' transfer on " + hit["departed_on"].dt.strftime("%Y-%m-%d")
-                   + " out of " + hit["from_facility_id"].astype(str) + ": " + why)  # fmt: skip
+        open_[hit.index], "the institution closed on " + closed[hit.index].dt.strftime("%Y-%m-%d")
+    )
+    explanation = (
+        "'reorganisation' transfer on "
+        + hit["departed_on"].dt.strftime("%Y-%m-%d")
+        + " out of "
+        + hit["from_facility_id"].astype(str)
+        + ": "
+        + why
+    )
     evidence = "facilities:" + hit["from_facility_id"].astype(str)
-    found = flags(CODE, "transfers", hit.assign(facility_id=hit["from_facility_id"]), "transfer_id",
-                  explanation, evidence=evidence, staff="decided_by")  # fmt: skip
+    found = flags(
+        CODE,
+        "transfers",
+        hit.assign(facility_id=hit["from_facility_id"]),
+        "transfer_id",
+        explanation,
+        evidence=evidence,
+        staff="decided_by",
+    )
     return Findings(found, none_insufficient())
 
 
 RULE = Rule(
     code=CODE,
-    statement="Transfers on the ground of reorganisation leave an institution actually reorganised.",
+    statement=(
+        "Transfers on the ground of reorganisation leave an institution actually reorganised."
+    ),
     legal_basis="PEC art. 88; rules.md 4",
     tables=("transfers", "facilities"),
     check=check,

@@ -42,23 +42,46 @@ def check(s: Snapshot) -> Findings:
     into_mixed = to_level.eq("mixed") & court.ne("mixed")
     reasons = add_reason(reasons, into_mixed, "into the pre-trial centre of the home region")
     other_level = ~to_level.eq("mixed") & (to_level != court) & (to_level != from_level)
-    reasons = add_reason(reasons, other_level,
-                         "into a " + to_level.astype(str) + " institution; the court ordered "
-                         + court.astype(str))  # fmt: skip
+    reasons = add_reason(
+        reasons,
+        other_level,
+        "into a " + to_level.astype(str) + " institution; the court ordered " + court.astype(str),
+    )
     occupancy = _occupancy(s.stays, homeward, "to_facility_id", "arrived_on")
     capacity = homeward["to_facility_id"].map(f["capacity"])
     full = occupancy > capacity
-    reasons = add_reason(reasons, full, "into a full institution (" + occupancy.astype(str)
-                         + " convicts for " + capacity.astype(str) + " places)")  # fmt: skip
+    reasons = add_reason(
+        reasons,
+        full,
+        "into a full institution ("
+        + occupancy.astype(str)
+        + " convicts for "
+        + capacity.astype(str)
+        + " places)",
+    )
     strong = reasons.ne("")
-    reasons = add_reason(reasons, pd.Series(True, index=homeward.index),
-                         "a discretionary move (" + ground.astype(str) + ") back to the home region")  # fmt: skip
+    reasons = add_reason(
+        reasons,
+        pd.Series(True, index=homeward.index),
+        "a discretionary move (" + ground.astype(str) + ") back to the home region",
+    )
     hit = homeward[reasons.ne("")]
     score = pd.Series(np.where(strong, 1.0, DISCRETIONARY_ONLY), index=homeward.index)
-    what = "transfer on " + homeward["departed_on"].dt.strftime("%Y-%m-%d") + " to " + homeward[
-        "to_facility_id"].astype(str)  # fmt: skip
-    found = flags(CODE, "transfers", hit.assign(facility_id=hit["to_facility_id"]), "transfer_id",
-                  explained(hit, reasons, what), score=score, staff="decided_by")  # fmt: skip
+    what = (
+        "transfer on "
+        + homeward["departed_on"].dt.strftime("%Y-%m-%d")
+        + " to "
+        + homeward["to_facility_id"].astype(str)
+    )
+    found = flags(
+        CODE,
+        "transfers",
+        hit.assign(facility_id=hit["to_facility_id"]),
+        "transfer_id",
+        explained(hit, reasons, what),
+        score=score,
+        staff="decided_by",
+    )
     return Findings(found, none_insufficient())
 
 

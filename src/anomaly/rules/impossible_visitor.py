@@ -18,20 +18,27 @@ CODE = "VIS-IMPOSSIBLE"
 def check(s: Snapshot) -> Findings:
     visits = s["visit_logs"]
     persons = s["persons"][["person_id", "death_date", "convict_id"]].rename(
-        columns={"person_id": "visitor_person_id", "convict_id": "visitor_convict"})  # fmt: skip
+        columns={"person_id": "visitor_person_id", "convict_id": "visitor_convict"}
+    )
     convicts = s["convicts"][["convict_id", "sentence_start", "released_on"]].rename(
-        columns={"convict_id": "visitor_convict"})  # fmt: skip
+        columns={"convict_id": "visitor_convict"}
+    )
     joined = visits.reset_index(names="_row").merge(persons, on="visitor_person_id", how="inner")
     joined = joined.merge(convicts, on="visitor_convict", how="left").set_index("_row")
     day = joined["started_at"].dt.normalize()
     dead = joined["death_date"] < day
     jailed = (joined["sentence_start"] <= day) & (
-        joined["released_on"].isna() | (joined["released_on"] > day))  # fmt: skip
+        joined["released_on"].isna() | (joined["released_on"] > day)
+    )
     reasons = pd.Series("", index=joined.index)
-    reasons = add_reason(reasons, dead, "visitor died on " + joined["death_date"].dt.strftime(
-        "%Y-%m-%d"))  # fmt: skip
-    reasons = add_reason(reasons, jailed, "visitor was in custody (convict "
-                         + joined["visitor_convict"].astype(str) + ")")  # fmt: skip
+    reasons = add_reason(
+        reasons, dead, "visitor died on " + joined["death_date"].dt.strftime("%Y-%m-%d")
+    )
+    reasons = add_reason(
+        reasons,
+        jailed,
+        "visitor was in custody (convict " + joined["visitor_convict"].astype(str) + ")",
+    )
     hit = joined[reasons.ne("")]
     what = hit["visit_type"] + " visit on " + hit["started_at"].dt.strftime("%Y-%m-%d")
     evidence = "persons:" + hit["visitor_person_id"].astype(str)
@@ -44,7 +51,7 @@ def check(s: Snapshot) -> Findings:
             explained(hit, reasons, what),
             evidence=evidence,
             staff="logged_by",
-        ),  # fmt: skip
+        ),
         none_insufficient(),
     )
 

@@ -32,14 +32,23 @@ def check(s: Snapshot) -> Findings:
     d = negative["degree"]
     need = d.map({-1: 1, -2: rb.negative_2_min_penalties.value, -3: 1})
     reasons = pd.Series("", index=negative.index)
-    reasons = add_reason(reasons, count < need, "penalties in the 12 months before: "
-                         + count.astype(str) + ", needed " + need.astype(str))  # fmt: skip
-    reasons = add_reason(reasons, d.eq(-3) & n_malicious.eq(0) & (count >= need),
-                         "no malicious-violator decision in the 12 months before")  # fmt: skip
+    reasons = add_reason(
+        reasons,
+        count < need,
+        "penalties in the 12 months before: " + count.astype(str) + ", needed " + need.astype(str),
+    )
+    reasons = add_reason(
+        reasons,
+        d.eq(-3) & n_malicious.eq(0) & (count >= need),
+        "no malicious-violator decision in the 12 months before",
+    )
     tolerance = pd.Timedelta(days=s.rulebook.record_keeping.backdating_tolerance_days.value)
     late_basis = _basis_entered_after(negative, penalties, year_before, tolerance)
-    reasons = add_reason(reasons, late_basis & (count >= need),
-                         "its penalties were entered in the register long after the degree")  # fmt: skip
+    reasons = add_reason(
+        reasons,
+        late_basis & (count >= need),
+        "its penalties were entered in the register long after the degree",
+    )
     hit = negative[reasons.ne("")]
     what = "degree " + d.astype(str) + " on " + negative["assigned_on"].dt.strftime("%Y-%m-%d")
     return Findings(
@@ -50,7 +59,7 @@ def check(s: Snapshot) -> Findings:
             "assignment_id",
             explained(hit, reasons, what),
             staff="decided_by",
-        ),  # fmt: skip
+        ),
         none_insufficient(),
     )
 

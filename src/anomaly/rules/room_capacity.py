@@ -23,11 +23,13 @@ def check(s: Snapshot) -> Findings:
     nights = ((long["ended_at"].dt.normalize() - first).dt.days).clip(lower=1).fillna(1)
     repeat = np.repeat(np.arange(len(long)), nights.astype(int).to_numpy())
     offset = pd.Series(np.arange(len(repeat))).groupby(repeat).cumcount().to_numpy()
-    held = pd.DataFrame({
-        "row": long.index.to_numpy()[repeat],
-        "facility_id": long["facility_id"].astype(str).to_numpy()[repeat],
-        "night": first.to_numpy()[repeat] + pd.to_timedelta(offset, unit="D"),
-    })  # fmt: skip
+    held = pd.DataFrame(
+        {
+            "row": long.index.to_numpy()[repeat],
+            "facility_id": long["facility_id"].astype(str).to_numpy()[repeat],
+            "night": first.to_numpy()[repeat] + pd.to_timedelta(offset, unit="D"),
+        }
+    )
     used = held.groupby(["facility_id", "night"])["row"].transform("size")
     rooms = held["facility_id"].map(s["facilities"].set_index("facility_id")["long_visit_rooms"])
     crowded = held[used > rooms]
@@ -38,9 +40,14 @@ def check(s: Snapshot) -> Findings:
     worst = crowded.assign(used=used[crowded.index], rooms=rooms[crowded.index])
     worst = worst.sort_values("used").groupby("row").last()
     hit = long.loc[worst.index]
-    explanation = (worst["used"].astype(str) + " long visits on the night of "
-                   + worst["night"].dt.strftime("%Y-%m-%d") + " for "
-                   + worst["rooms"].astype(int).astype(str) + " rooms")  # fmt: skip
+    explanation = (
+        worst["used"].astype(str)
+        + " long visits on the night of "
+        + worst["night"].dt.strftime("%Y-%m-%d")
+        + " for "
+        + worst["rooms"].astype(int).astype(str)
+        + " rooms"
+    )
     return Findings(
         flags(CODE, "visit_logs", hit, "visit_id", explanation, staff="logged_by"),
         none_insufficient(),

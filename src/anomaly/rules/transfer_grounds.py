@@ -25,10 +25,20 @@ def check(s: Snapshot) -> Findings:
     no_consent = t["ground"].eq("operational_need") & ~consented
     reasons = add_reason(reasons, no_consent, "operational need without the convict's consent")
     hit = t[reasons.ne("")]
-    what = "transfer on " + t["departed_on"].dt.strftime("%Y-%m-%d") + " to " + t[
-        "to_facility_id"].astype(str)  # fmt: skip
-    found = flags(CODE, "transfers", hit.assign(facility_id=hit["to_facility_id"]), "transfer_id",
-                  explained(hit, reasons, what), staff="decided_by")  # fmt: skip
+    what = (
+        "transfer on "
+        + t["departed_on"].dt.strftime("%Y-%m-%d")
+        + " to "
+        + t["to_facility_id"].astype(str)
+    )
+    found = flags(
+        CODE,
+        "transfers",
+        hit.assign(facility_id=hit["to_facility_id"]),
+        "transfer_id",
+        explained(hit, reasons, what),
+        staff="decided_by",
+    )
     return Findings(found, none_insufficient())
 
 

@@ -20,8 +20,9 @@ EXTRA = {"short": "extra_short_visit", "long": "extra_long_visit"}
 def check(s: Snapshot) -> Findings:
     visits = s["visit_logs"].sort_values(["convict_id", "started_at"], kind="stable")
     visits = visits.assign(year=visits["started_at"].dt.year)
-    condition = as_of(visits, "started_at", s["condition_changes"], "changed_on",
-                      ["to_condition"])["to_condition"]  # fmt: skip
+    condition = as_of(visits, "started_at", s["condition_changes"], "changed_on", ["to_condition"])[
+        "to_condition"
+    ]
     visits = visits.assign(
         level=s.level.reindex(visits["facility_id"].astype(str)).to_numpy(),
         condition=condition.astype(object),
@@ -38,17 +39,28 @@ def check(s: Snapshot) -> Findings:
     visits["n"] = visits.groupby(["convict_id", "year", "visit_type"]).cumcount() + 1
     visits["extras"] = _extras_before(s, visits)
     over = visits[(visits["n"] > visits["quota"] + visits["extras"]) & visits["quota"].notna()]
-    explanation = (over["visit_type"] + " visit no. " + over["n"].astype(str) + " in "
-                   + over["year"].astype(str) + " at a " + over["level"]
-                   + " institution in " + over["condition"].astype(str) + " conditions: quota "
-                   + over["quota"].astype(int).astype(str) + " + " + over["extras"].astype(str)
-                   + " incentive visits")  # fmt: skip
+    explanation = (
+        over["visit_type"]
+        + " visit no. "
+        + over["n"].astype(str)
+        + " in "
+        + over["year"].astype(str)
+        + " at a "
+        + over["level"]
+        + " institution in "
+        + over["condition"].astype(str)
+        + " conditions: quota "
+        + over["quota"].astype(int).astype(str)
+        + " + "
+        + over["extras"].astype(str)
+        + " incentive visits"
+    )
     excess = (over["n"] - over["quota"] - over["extras"]).clip(1, 4)
     unknown = visits.loc[visits["condition"].isna(), "convict_id"]
     return Findings(
         flags(
             CODE, "visit_logs", over, "visit_id", explanation, 0.6 + 0.1 * excess, staff="logged_by"
-        ),  # fmt: skip
+        ),
         insufficient(unknown, "no condition on record for the visit date"),
     )
 
@@ -72,8 +84,11 @@ def _extras_before(s: Snapshot, visits: pd.DataFrame) -> pd.Series:
         granted = events[events["kind"].eq("incentive") & events["measure"].eq(measure)]
         granted = granted.assign(year=granted["occurred_on"].dt.year)
         rows = visits[visits["visit_type"].eq(kind)]
-        pairs = rows[["convict_id", "year", "started_at"]].reset_index(names="_row").merge(
-            granted[["convict_id", "year", "occurred_on"]], on=["convict_id", "year"])  # fmt: skip
+        pairs = (
+            rows[["convict_id", "year", "started_at"]]
+            .reset_index(names="_row")
+            .merge(granted[["convict_id", "year", "occurred_on"]], on=["convict_id", "year"])
+        )
         earlier = pairs[pairs["occurred_on"] <= pairs["started_at"]]
         out = out.add(earlier.groupby("_row").size(), fill_value=0)
     return out.astype(int)
@@ -81,7 +96,9 @@ def _extras_before(s: Snapshot, visits: pd.DataFrame) -> pd.Series:
 
 RULE = Rule(
     code=CODE,
-    statement="Visits stay within the yearly quota of the condition in force plus incentive visits.",
+    statement=(
+        "Visits stay within the yearly quota of the condition in force plus incentive visits."
+    ),
     legal_basis="PEC art. 106, 136 p.4, 140 p.2 and the per-institution articles; rules.md 3",
     tables=("visit_logs", "condition_changes", "disciplinary_events"),
     check=check,

@@ -37,10 +37,15 @@ def _visits(s: Snapshot) -> pd.DataFrame:
     unknown = j["registration_id"].notna() & j["reg_registration_id"].isna()
     reasons = add_reason(reasons, unknown, "registration not in the register")
     known = j["reg_registration_id"].notna()
-    reasons = add_reason(reasons, known & j["reg_decision"].ne("approved"),
-                         "registration " + j["reg_decision"].astype(str))  # fmt: skip
-    other = known & ((j["reg_convict_id"] != j["convict_id"])
-                     | (j["reg_visitor_person_id"] != j["visitor_person_id"]))  # fmt: skip
+    reasons = add_reason(
+        reasons,
+        known & j["reg_decision"].ne("approved"),
+        "registration " + j["reg_decision"].astype(str),
+    )
+    other = known & (
+        (j["reg_convict_id"] != j["convict_id"])
+        | (j["reg_visitor_person_id"] != j["visitor_person_id"])
+    )
     reasons = add_reason(reasons, other, "registration for another convict or visitor")
     dates = known & ((day < j["reg_planned_start"]) | (day > last))
     reasons = add_reason(reasons, dates, "registration for other dates")
@@ -49,9 +54,17 @@ def _visits(s: Snapshot) -> pd.DataFrame:
     hit = j[reasons.ne("")]
     what = "long visit on " + j["started_at"].dt.strftime("%Y-%m-%d")
     evidence = ("long_visit_registrations:" + hit["registration_id"].astype(str)).where(
-        hit["reg_registration_id"].notna(), "")  # fmt: skip
-    return flags(CODE, "visit_logs", hit, "visit_id", explained(hit, reasons, what),
-                 evidence=evidence, staff="logged_by")  # fmt: skip
+        hit["reg_registration_id"].notna(), ""
+    )
+    return flags(
+        CODE,
+        "visit_logs",
+        hit,
+        "visit_id",
+        explained(hit, reasons, what),
+        evidence=evidence,
+        staff="logged_by",
+    )
 
 
 def _incentive_basis(s: Snapshot) -> pd.DataFrame:
@@ -60,21 +73,34 @@ def _incentive_basis(s: Snapshot) -> pd.DataFrame:
     events = s["disciplinary_events"][["event_id", "convict_id", "kind", "measure"]].add_prefix(
         "ev_"
     )
-    j = extra.reset_index(names="_row").merge(
-        events, left_on="incentive_event_id", right_on="ev_event_id", how="left").set_index("_row")  # fmt: skip
+    j = (
+        extra.reset_index(names="_row")
+        .merge(events, left_on="incentive_event_id", right_on="ev_event_id", how="left")
+        .set_index("_row")
+    )
     valid = (j["ev_convict_id"] == j["convict_id"]) & j["ev_measure"].eq("extra_long_visit")
     hit = j[~valid.fillna(False).astype(bool)]
-    why = pd.Series("incentive basis is not an extra-long-visit incentive of this convict",
-                    index=hit.index)  # fmt: skip
+    why = pd.Series(
+        "incentive basis is not an extra-long-visit incentive of this convict", index=hit.index
+    )
     why = why.where(hit["incentive_event_id"].notna(), "incentive basis without an incentive")
-    return flags(CODE, "long_visit_registrations", hit, "registration_id",
-                 "registration " + hit["registration_id"].astype(str) + ": " + why,
-                 score=0.8, staff="decided_by")  # fmt: skip
+    return flags(
+        CODE,
+        "long_visit_registrations",
+        hit,
+        "registration_id",
+        "registration " + hit["registration_id"].astype(str) + ": " + why,
+        score=0.8,
+        staff="decided_by",
+    )
 
 
 RULE = Rule(
     code=CODE,
-    statement="Every long visit rests on an approved registration for the same convict, visitor and dates.",
+    statement=(
+        "Every long visit rests on an approved registration for the same "
+        "convict, visitor and dates."
+    ),
     legal_basis="PEC art. 106; rules.md 3; seed 002 section 3 (visits not documented)",
     tables=("visit_logs", "long_visit_registrations", "disciplinary_events"),
     check=check,

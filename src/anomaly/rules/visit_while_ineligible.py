@@ -20,8 +20,13 @@ def check(s: Snapshot) -> Findings:
     long = visits[visits["visit_type"].eq("long")]
     events = s["disciplinary_events"]
     isolation = events[events["measure"].eq("isolation") & events["isolation_days"].notna()]
-    pairs = long[["convict_id", "started_at"]].reset_index(names="_row").merge(
-        isolation[["convict_id", "event_id", "occurred_on", "isolation_days"]], on="convict_id")  # fmt: skip
+    pairs = (
+        long[["convict_id", "started_at"]]
+        .reset_index(names="_row")
+        .merge(
+            isolation[["convict_id", "event_id", "occurred_on", "isolation_days"]], on="convict_id"
+        )
+    )
     until = pairs["occurred_on"] + pd.to_timedelta(pairs["isolation_days"].astype(float), unit="D")
     day = pairs["started_at"].dt.normalize()
     serving = pairs[(pairs["occurred_on"] <= day) & (day < until)]
@@ -29,12 +34,16 @@ def check(s: Snapshot) -> Findings:
     released = long["convict_id"].map(s["convicts"].set_index("convict_id")["released_on"])
     reasons = pd.Series("", index=long.index)
     reasons = add_reason(reasons, during.notna(), "during isolation")
-    reasons = add_reason(reasons, released < long["started_at"].dt.normalize(),
-                         "after release on " + released.dt.strftime("%Y-%m-%d"))  # fmt: skip
+    reasons = add_reason(
+        reasons,
+        released < long["started_at"].dt.normalize(),
+        "after release on " + released.dt.strftime("%Y-%m-%d"),
+    )
     hit = long[reasons.ne("")]
     what = "long visit on " + long["started_at"].dt.strftime("%Y-%m-%d")
     evidence = ("disciplinary_events:" + during.reindex(hit.index).astype(str)).where(
-        during.reindex(hit.index).notna(), "")  # fmt: skip
+        during.reindex(hit.index).notna(), ""
+    )
     return Findings(
         flags(
             CODE,
@@ -44,7 +53,7 @@ def check(s: Snapshot) -> Findings:
             explained(hit, reasons, what),
             evidence=evidence,
             staff="logged_by",
-        ),  # fmt: skip
+        ),
         none_insufficient(),
     )
 

@@ -20,9 +20,15 @@ def check(s: Snapshot) -> Findings:
     visits = s["visit_logs"]
     long = visits[visits["visit_type"].eq("long")]
     kin = s["kinship"].rename(columns={"person_id": "visitor_person_id"})
-    joined = long.reset_index(names="_row").merge(
-        kin[["convict_id", "visitor_person_id", "relation", "registered_on", "document_no"]],
-        on=["convict_id", "visitor_person_id"], how="left").set_index("_row")  # fmt: skip
+    joined = (
+        long.reset_index(names="_row")
+        .merge(
+            kin[["convict_id", "visitor_person_id", "relation", "registered_on", "document_no"]],
+            on=["convict_id", "visitor_person_id"],
+            how="left",
+        )
+        .set_index("_row")
+    )
     lead = pd.Timedelta(days=s.rulebook.visits.kin_registration_lead_days.value)
     day = joined["started_at"].dt.normalize()
     reasons = pd.Series("", index=joined.index)
@@ -30,18 +36,25 @@ def check(s: Snapshot) -> Findings:
     absent = joined["relation"].isna() & joined["visitor_person_id"].notna()
     reasons = add_reason(reasons, absent, "visitor not in the convict's kinship registry")
     not_entitled = joined["relation"].notna() & ~joined["relation"].isin(
-        s.rulebook.entitled_relations)  # fmt: skip
-    reasons = add_reason(reasons, not_entitled,
-                         "relation '" + joined["relation"].astype(str) + "' is not entitled")  # fmt: skip
+        s.rulebook.entitled_relations
+    )
+    reasons = add_reason(
+        reasons, not_entitled, "relation '" + joined["relation"].astype(str) + "' is not entitled"
+    )
     after = joined["registered_on"] > day
     reasons = add_reason(reasons, after, "relation registered only after the visit")
     hasty = ~after & (joined["registered_on"] > day - lead) & joined["document_no"].isna()
     reasons = add_reason(reasons, hasty, "relation registered days before, with no document")
     hit = joined[reasons.ne("")]
-    what = "long visit on " + joined["started_at"].dt.strftime("%Y-%m-%d") + " by " + joined[
-        "visitor_person_id"].astype(str)  # fmt: skip
+    what = (
+        "long visit on "
+        + joined["started_at"].dt.strftime("%Y-%m-%d")
+        + " by "
+        + joined["visitor_person_id"].astype(str)
+    )
     evidence = ("persons:" + hit["visitor_person_id"].astype(str)).where(
-        hit["visitor_person_id"].notna(), "")  # fmt: skip
+        hit["visitor_person_id"].notna(), ""
+    )
     return Findings(
         flags(
             CODE,
@@ -51,14 +64,16 @@ def check(s: Snapshot) -> Findings:
             explained(hit, reasons, what),
             evidence=evidence,
             staff="logged_by",
-        ),  # fmt: skip
+        ),
         none_insufficient(),
     )
 
 
 RULE = Rule(
     code=CODE,
-    statement="Long visits are only by spouses, close relatives and persons with a child in common.",
+    statement=(
+        "Long visits are only by spouses, close relatives and persons with a child in common."
+    ),
     legal_basis="PEC art. 106; rules.md 3; seed 002 section 3",
     tables=("visit_logs", "kinship"),
     check=check,
