@@ -15,7 +15,8 @@ setup: $(BIN)/.installed
 
 demo: setup
 	$(BIN)/anomaly synth --scale small --seed 1 --out out/demo/drop --labels out/demo/labels.csv
-	$(BIN)/anomaly validate out/demo/drop --out out/demo/run
+	$(BIN)/anomaly score out/demo/drop --out out/demo/run
+	$(BIN)/anomaly evaluate --labels out/demo/labels.csv --out out/demo/run
 
 test: setup
 	$(BIN)/pytest
