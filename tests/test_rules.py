@@ -57,6 +57,16 @@ def base() -> dict[str, list[dict]]:
                 "closed_on": pd.NaT,
             },
             {
+                "facility_id": "F4",
+                "name": "No. 4",
+                "region_id": "R2",
+                "security_level": "maximum",
+                "capacity": 100,
+                "long_visit_rooms": 1,
+                "opened_on": D("1990-01-01"),
+                "closed_on": pd.NaT,
+            },
+            {
                 "facility_id": "F3",
                 "name": "SIZO",
                 "region_id": "R1",
@@ -362,6 +372,22 @@ CASES = {
         {"transfers": [transfer("T1", "F1", "F3", "2021-03-01", ground="order_maintenance")]},
         {"transfers": [transfer("T1", "F1", "F3", "2021-03-01", ground="medical")]},
     ),
+    "TRF-LEVEL": (
+        {"transfers": [transfer("T1", "F1", "F4", "2021-03-01")]},
+        {"transfers": [transfer("T1", "F1", "F4", "2021-03-01", ground="security_level_change")]},
+    ),
+    "VIS-LENGTH": (
+        {
+            "visit_logs": [
+                {**visit("V1", "2021-03-01", kind="short"), "ended_at": D("2021-03-01 16:01")}
+            ]
+        },
+        {
+            "visit_logs": [
+                {**visit("V1", "2021-03-01", kind="short"), "ended_at": D("2021-03-01 16:00")}
+            ]
+        },
+    ),
     "REC-LATE": (
         {"degree_assignments": [{**degree("A1", "2021-03-01", 0), "recorded_at": D("2021-04-01")}]},
         {"degree_assignments": [{**degree("A1", "2021-03-01", 0), "recorded_at": D("2021-03-31")}]},
@@ -429,3 +455,19 @@ def test_a_missing_optional_table_is_insufficient_data_not_clear():
     run = run_rules(without)
     assert run.outcome("DEG-POS", "convict", "C1") == "insufficient data"
     assert run_rules(s).outcome("DEG-POS", "convict", "C1") == "flagged"  # not a member
+
+
+def test_a_demotion_needs_a_violation():
+    light = {
+        **SIX_MONTHS_OF_WORK_AND_PLUS_1,
+        "condition_changes": [
+            change("K1", "2020-07-10", "regular", "light"),
+            change("K2", "2021-01-10", "light", "regular"),
+        ],
+    }
+    found = flagged("COND", light)
+    assert found["record_id"].tolist() == ["K2"]
+    assert "without a penalty" in found["explanation"].iloc[0]
+    penalised = {**light, "disciplinary_events": light["disciplinary_events"]
+                 + [event("E2", "2021-01-05", "penalty", "reprimand")]}  # fmt: skip
+    assert flagged("COND", penalised).empty

@@ -5,7 +5,9 @@ degree >= +1, work or study (juvenile: both, and no penalty). light ->
 preferential: the minimum months in light, degree +3, within the months
 before release, and only where preferential conditions exist. strict ->
 regular: the minimum months in strict without penalty (complete: and degree
->= +1). -> strict: only a malicious violator (degree -3). Any other jump
+>= +1). -> strict: only a malicious violator (degree -3). Back from light
+or preferential: only after a violation (a penalty since the last change);
+a demotion without one is the lever seed 002 describes. Any other jump
 (regular -> preferential, strict -> light) skips a step.
 """
 
@@ -70,6 +72,15 @@ def check(s: Snapshot) -> Findings:
     reasons, missing = _to_light(s, moves, months, reasons)
     reasons = _to_preferential(moves, months, reasons)
     reasons = _back_to_regular(moves, months, reasons)
+    demoted = (moves["from_condition"].eq("light") & moves["to_condition"].eq("regular")) | (
+        moves["from_condition"].eq("preferential")
+        & moves["to_condition"].isin(["light", "regular"])
+    )
+    reasons = add_reason(
+        reasons,
+        demoted & moves["penalties_since"].eq(0),
+        "moved back without a penalty since the last change",
+    )
     to_strict = moves["to_condition"].eq("strict") & moves["degree"].ne(-3)
     reasons = add_reason(reasons, to_strict, "moved to strict without being a malicious violator")
     hit = moves[reasons.ne("")]

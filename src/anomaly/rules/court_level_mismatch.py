@@ -1,0 +1,56 @@
+"""TRF-LEVEL: a convict is held in an institution of the type the court ordered (PEC art. 96).
+
+The court fixes the type of institution; only a court decision changes it
+(art. 96: a milder type for good conduct, a stricter one after malicious
+violations), recorded as a transfer on the ground ``security_level_change``
+or ``court_order``. Every other transfer, intake included, must lead to an
+institution of the type in force. The pre-trial centre (mixed) is exempt:
+convicts of any type may be kept there for housekeeping work (seed 004); a
+move there that lands the convict at home is TRF-HOME's concern.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from anomaly.registry_snapshot import Snapshot
+from anomaly.rules.rule import Findings, Rule, flags, none_insufficient
+
+CODE = "TRF-LEVEL"
+LEVEL_CHANGES = ("security_level_change", "court_order")
+
+
+def check(s: Snapshot) -> Findings:
+    t = s["transfers"].sort_values(["convict_id", "departed_on"], kind="stable").copy()
+    t["to_level"] = t["to_facility_id"].map(s.level)
+    court = t["convict_id"].map(s["convicts"].set_index("convict_id")["court_security_level"])
+    changed = t["ground"].isin(LEVEL_CHANGES)
+    # the type in force: the court's, then the destination of the latest level change before
+    decided = t["to_level"].where(changed)
+    t["in_force"] = decided.groupby(t["convict_id"]).shift().groupby(t["convict_id"]).ffill()
+    t["in_force"] = t["in_force"].fillna(court)
+    wrong = ~changed & t["to_level"].ne("mixed") & t["to_level"].ne(t["in_force"])
+    hit = t[wrong & t["to_level"].notna()]
+    explanation = (
+        "transfer on " + hit["departed_on"].dt.strftime("%Y-%m-%d") + " ("
+        + hit["ground"].astype(str) + ") into a " + hit["to_level"].astype(str)
+        + " institution; the type in force is " + hit["in_force"].astype(str)
+    )  # fmt: skip
+    found = flags(
+        CODE,
+        "transfers",
+        hit.assign(facility_id=hit["to_facility_id"]),
+        "transfer_id",
+        explanation,
+        staff="decided_by",
+    )
+    return Findings(found, none_insufficient())
+
+
+RULE = Rule(
+    code=CODE,
+    statement="A convict is held in an institution of the type in force by the court's decision.",
+    legal_basis="PEC art. 96; rules.md 4; seed 002 section 4",
+    tables=("transfers", "convicts", "facilities"),
+    check=check,
+)

@@ -1,0 +1,49 @@
+"""VIS-LENGTH: visits last no longer than the law allows (PEC art. 106; rules.md 3).
+
+A short visit lasts up to 2 hours; a log of up to 4 hours (assumed tolerance)
+is not flagged on duration alone. A long visit lasts up to 2 days (3 days
+before 1 January 2015). A longer stay in the visiting rooms is an
+undocumented extension, one of the favours seed 002 describes.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from anomaly.registry_snapshot import Snapshot
+from anomaly.rules.rule import Findings, Rule, flags, none_insufficient
+
+CODE = "VIS-LENGTH"
+NEW_LONG_VISIT_LAW = pd.Timestamp("2015-01-01")
+
+
+def check(s: Snapshot) -> Findings:
+    rules = s.rulebook.visits
+    visits = s["visit_logs"]
+    hours = (visits["ended_at"] - visits["started_at"]).dt.total_seconds() / 3600
+    short = visits["visit_type"].eq("short")
+    days = pd.Series(rules.long_visit_days.value, index=visits.index).where(
+        visits["started_at"] >= NEW_LONG_VISIT_LAW, rules.long_visit_days_before_2015.value
+    )
+    limit = (days * 24).where(~short, rules.short_visit_tolerance_hours.value)
+    hit = visits[hours > limit]
+    allowed = (days[hit.index].astype(int).astype(str) + " days").where(
+        ~short[hit.index], str(rules.short_visit_hours.value) + " hours"
+    )
+    explanation = (
+        hit["visit_type"] + " visit on " + hit["started_at"].dt.strftime("%Y-%m-%d")
+        + " lasted " + hours[hit.index].round(1).astype(str) + " hours; allowed " + allowed
+    )  # fmt: skip
+    return Findings(
+        flags(CODE, "visit_logs", hit, "visit_id", explanation, score=0.7, staff="logged_by"),
+        none_insufficient(),
+    )
+
+
+RULE = Rule(
+    code=CODE,
+    statement="Short visits last up to 2 hours (4 tolerated), long visits up to 2 days.",
+    legal_basis="PEC art. 106; rules.md 3",
+    tables=("visit_logs",),
+    check=check,
+)
