@@ -48,8 +48,11 @@ def visits_to_convict_without_relatives(world, label) -> bool:
 def long_visits_over_quota(world, label) -> bool:
     visits = cited(world, label, "visit_logs")
     level = level_of(world, visits["facility_id"].iloc[0])
-    most = max(q[1] for c in ("strict", "regular", "light", "preferential")
-               if (q := RB.quota(level, c)) is not None)  # fmt: skip
+    most = max(
+        q[1]
+        for c in ("strict", "regular", "light", "preferential")
+        if (q := RB.quota(level, c)) is not None
+    )
     year = visits["started_at"].dt.year.iloc[0]
     events = world.tables["disciplinary_events"]
     extras = events[
@@ -181,8 +184,9 @@ def bought_move_home(world, label) -> bool:
     )
     home = to["region_id"] == convict["home_region_id"] != src["region_id"]
     irregular = to["security_level"] != src["security_level"] or to["security_level"] == "mixed"
-    return home and (irregular or transfer["ground"] in ("operational_need", "own_safety",
-                                                          "order_maintenance"))  # fmt: skip
+    return home and (
+        irregular or transfer["ground"] in ("operational_need", "own_safety", "order_maintenance")
+    )
 
 
 def false_reorganization(world, label) -> bool:
@@ -234,14 +238,28 @@ def lenient_institution(world, label) -> bool:
     return True
 
 
-PREDICATES = {f.__name__: f for f in [
-    visits_to_convict_without_relatives, long_visits_over_quota, long_visit_by_non_relative,
-    impossible_visitor, outsider_visits_many, long_visit_while_ineligible,
-    long_visit_without_registration, room_overbooking, positive_degree_without_criteria,
-    negative_degree_without_penalty, condition_change_without_criteria, transfer_without_grounds,
-    bought_move_home, false_reorganization, backdated_entries, staff_grants_extra_visits,
-    lenient_institution,
-]}  # fmt: skip
+PREDICATES = {
+    f.__name__: f
+    for f in [
+        visits_to_convict_without_relatives,
+        long_visits_over_quota,
+        long_visit_by_non_relative,
+        impossible_visitor,
+        outsider_visits_many,
+        long_visit_while_ineligible,
+        long_visit_without_registration,
+        room_overbooking,
+        positive_degree_without_criteria,
+        negative_degree_without_penalty,
+        condition_change_without_criteria,
+        transfer_without_grounds,
+        bought_move_home,
+        false_reorganization,
+        backdated_entries,
+        staff_grants_extra_visits,
+        lenient_institution,
+    ]
+}
 
 
 def test_every_scheme_has_a_predicate():

@@ -468,6 +468,9 @@ def test_a_demotion_needs_a_violation():
     found = flagged("COND", light)
     assert found["record_id"].tolist() == ["K2"]
     assert "without a penalty" in found["explanation"].iloc[0]
-    penalised = {**light, "disciplinary_events": light["disciplinary_events"]
-                 + [event("E2", "2021-01-05", "penalty", "reprimand")]}  # fmt: skip
+    penalised = {
+        **light,
+        "disciplinary_events": light["disciplinary_events"]
+        + [event("E2", "2021-01-05", "penalty", "reprimand")],
+    }
     assert flagged("COND", penalised).empty

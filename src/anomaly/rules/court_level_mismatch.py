@@ -11,8 +11,6 @@ move there that lands the convict at home is TRF-HOME's concern.
 
 from __future__ import annotations
 
-import pandas as pd
-
 from anomaly.registry_snapshot import Snapshot
 from anomaly.rules.rule import Findings, Rule, flags, none_insufficient
 
@@ -32,10 +30,15 @@ def check(s: Snapshot) -> Findings:
     wrong = ~changed & t["to_level"].ne("mixed") & t["to_level"].ne(t["in_force"])
     hit = t[wrong & t["to_level"].notna()]
     explanation = (
-        "transfer on " + hit["departed_on"].dt.strftime("%Y-%m-%d") + " ("
-        + hit["ground"].astype(str) + ") into a " + hit["to_level"].astype(str)
-        + " institution; the type in force is " + hit["in_force"].astype(str)
-    )  # fmt: skip
+        "transfer on "
+        + hit["departed_on"].dt.strftime("%Y-%m-%d")
+        + " ("
+        + hit["ground"].astype(str)
+        + ") into a "
+        + hit["to_level"].astype(str)
+        + " institution; the type in force is "
+        + hit["in_force"].astype(str)
+    )
     found = flags(
         CODE,
         "transfers",

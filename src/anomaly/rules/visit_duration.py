@@ -31,9 +31,14 @@ def check(s: Snapshot) -> Findings:
         ~short[hit.index], str(rules.short_visit_hours.value) + " hours"
     )
     explanation = (
-        hit["visit_type"] + " visit on " + hit["started_at"].dt.strftime("%Y-%m-%d")
-        + " lasted " + hours[hit.index].round(1).astype(str) + " hours; allowed " + allowed
-    )  # fmt: skip
+        hit["visit_type"]
+        + " visit on "
+        + hit["started_at"].dt.strftime("%Y-%m-%d")
+        + " lasted "
+        + hours[hit.index].round(1).astype(str)
+        + " hours; allowed "
+        + allowed
+    )
     return Findings(
         flags(CODE, "visit_logs", hit, "visit_id", explanation, score=0.7, staff="logged_by"),
         none_insufficient(),
