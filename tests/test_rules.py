@@ -474,3 +474,13 @@ def test_a_demotion_needs_a_violation():
         + [event("E2", "2021-01-05", "penalty", "reprimand")],
     }
     assert flagged("COND", penalised).empty
+
+
+def test_the_rule_book_weighs_exactly_the_registered_rules(tmp_path):
+    from anomaly.rulebook import RulebookError
+
+    assert set(RB.scoring.rule_weights) == set(RULES_BY_CODE)
+    override = tmp_path / "mine.yaml"
+    override.write_text("scoring:\n  rule_weights:\n    VIS-TYPO: 0.5\n")
+    with pytest.raises(RulebookError, match="VIS-TYPO"):
+        run_rules(Snapshot.of(snapshot().tables, load_rulebook(override), D("2025-01-05")))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from anomaly.registry_snapshot import Snapshot
+from anomaly.rulebook import RulebookError
 from anomaly.rules import RULES
 from anomaly.rules.rule import FLAG_COLUMNS, INSUFFICIENT_COLUMNS, Rule
 
@@ -53,6 +54,9 @@ class RuleRun:
 def run_rules(snapshot: Snapshot, rules: tuple[Rule, ...] = RULES) -> RuleRun:
     """Every rule over the snapshot; finding scores weighted by the rule book."""
     weights = snapshot.rulebook.scoring.rule_weights
+    unknown = set(weights) - {rule.code for rule in RULES}
+    if unknown:
+        raise RulebookError(f"scoring.rule_weights: unknown rule codes {sorted(unknown)}")
     found, lacking, summary = [], [], []
     for rule in rules:
         began = time.perf_counter()
@@ -74,7 +78,9 @@ def run_rules(snapshot: Snapshot, rules: tuple[Rule, ...] = RULES) -> RuleRun:
             summary.append((rule.code, why, 0, 0, "all", 0.0))
             continue
         findings = rule.check(snapshot)
-        flags = findings.flags.assign(score=findings.flags["score"] * weights.get(rule.code, 1.0))
+        if rule.code not in weights:
+            raise RulebookError(f"scoring.rule_weights: no weight for rule {rule.code}")
+        flags = findings.flags.assign(score=findings.flags["score"] * weights[rule.code])
         found.append(flags)
         lacking.append(findings.insufficient.assign(rule=rule.code))
         subject = {"convict": "convict_id", "staff": "staff_id", "facility": "facility_id"}[
