@@ -62,12 +62,14 @@ def staff_features(s: Snapshot, flags: pd.DataFrame) -> pd.DataFrame:
     out = out.div(size.to_numpy(), axis=0)
     total = out[["extra_visit_incentives", "other_incentives"]].sum(axis=1)
     out["extra_visit_share"] = (out["extra_visit_incentives"] / total.where(total > 0)).fillna(0)
+    delay = _recording_delay_days(s).reindex(out.index).fillna(0)
+    out["recording_delay_days"] = delay.to_numpy()
     out["peer_group"] = staff.loc[out.index, "role"].astype(str).to_numpy()
     return out.rename_axis("subject_id")
 
 
 def convict_features(s: Snapshot, flags: pd.DataFrame) -> pd.DataFrame:
-    """Per convict: visits, visitors, kinship, movement and record delays."""
+    """Per convict: visits, visitors, kinship, decisions, moves and distance gained toward home."""
     visits = s["visit_logs"]
     long = visits[visits["visit_type"].eq("long")]
     kin = s["kinship"]
@@ -88,9 +90,45 @@ def convict_features(s: Snapshot, flags: pd.DataFrame) -> pd.DataFrame:
     }
     out = pd.DataFrame(counts).reindex(convicts.index).fillna(0)
     out = out[out.sum(axis=1) > 0]
+    out["km_closer_to_home"] = _km_closer_to_home(s).reindex(out.index).fillna(0).clip(lower=0)
     latest = s.stays.sort_values("start").groupby("convict_id")["facility_id"].last()
     out["peer_group"] = s.level.reindex(latest.reindex(out.index).to_numpy()).to_numpy()
     return out.dropna(subset=["peer_group"]).rename_axis("subject_id")
+
+
+def _recording_delay_days(s: Snapshot) -> pd.Series:
+    """Per staff member: mean days between a decision's date and its entry in the register."""
+    parts = []
+    for table, date in (("degree_assignments", "assigned_on"), ("condition_changes", "changed_on"),
+                        ("disciplinary_events", "occurred_on")):  # fmt: skip
+        frame = s[table]
+        days = (frame["recorded_at"] - frame[date]).dt.total_seconds() / 86400
+        parts.append(pd.DataFrame({"staff": frame["decided_by"].astype(str), "days": days}))
+    joined = pd.concat(parts, ignore_index=True)
+    return joined.groupby("staff")["days"].mean()
+
+
+def _km_closer_to_home(s: Snapshot) -> pd.Series:
+    """Per convict: how much closer to the home region the latest stay is than the first."""
+    regions = s["regions"].set_index("region_id")
+    region_of = s["facilities"].set_index("facility_id")["region_id"]
+    stays = s.stays.sort_values("start", kind="stable")
+    ends = stays.groupby("convict_id")["facility_id"].agg(["first", "last"])
+    home = s["convicts"].set_index("convict_id")["home_region_id"].reindex(ends.index)
+    first = _km(regions, ends["first"].map(region_of), home)
+    last = _km(regions, ends["last"].map(region_of), home)
+    return first - last
+
+
+def _km(regions: pd.DataFrame, a: pd.Series, b: pd.Series) -> pd.Series:
+    """Great-circle distance between region centroids, in km."""
+    lat1, lon1 = (np.radians(a.map(regions[c]).astype(float)) for c in ("lat", "lon"))
+    lat2, lon2 = (np.radians(b.map(regions[c]).astype(float)) for c in ("lat", "lon"))
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371 * np.arcsin(np.sqrt(h))
 
 
 def _count(frame: pd.DataFrame, by: str) -> pd.Series:
