@@ -14,9 +14,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 setup: $(BIN)/.installed
 
 demo: setup
-	$(BIN)/anomaly synth --scale small --seed 1 --out out/demo/drop --labels out/demo/labels.csv
-	$(BIN)/anomaly score out/demo/drop --out out/demo/run
-	$(BIN)/anomaly evaluate --labels out/demo/labels.csv --out out/demo/run
+	$(BIN)/anomaly demo --out out/demo
 
 test: setup
 	$(BIN)/pytest

@@ -107,6 +107,107 @@ def score(
 
 
 @app.command()
+def run(
+    drop: Annotated[Path, typer.Argument(help="A drop folder, or a folder of drops (newest).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of this run.")],
+    rules: Annotated[
+        Path | None, typer.Option(help="YAML file overriding values of the shipped rule book.")
+    ] = None,
+    store: Annotated[
+        Path | None, typer.Option(help="Case store (default: case_store.duckdb beside OUT).")
+    ] = None,
+    feedback: Annotated[
+        Path | None, typer.Option(help="Verdicts to record first (case_id, verdict, reason).")
+    ] = None,
+) -> None:
+    """Run the whole pipeline (ingest, validate, score, report) as a local Prefect flow.
+
+    No server is needed: Prefect starts a temporary one for the run. Prints
+    where the report is.
+    """
+    from pipelines.oversight_run import oversight_run
+    from pipelines.run_settings import RunSettings
+
+    settings = RunSettings(drop=drop, out=out, rules=rules, store=store, feedback=feedback)
+    result = _run_flow(oversight_run, settings)
+    typer.echo(
+        f"{result['raised']} cases raised ({result['quiet']} dismissed ones kept quiet), "
+        f"{result['findings']} findings."
+    )
+    typer.echo(f"Report: {result['report']}")
+    typer.echo(f"Pseudonymised export: {out / 'export'}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo.")] = Path(
+        "out/demo"
+    ),
+    scale: Annotated[str, typer.Option(help="Scale of the synthetic world.")] = "small",
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic world.")] = 1,
+) -> None:
+    """Generate a synthetic world and run the whole pipeline on it; print where the report is."""
+    import pandas as pd
+    from pipelines.oversight_run import oversight_run
+    from pipelines.run_settings import RunSettings
+
+    from anomaly.evaluation import evaluate as score_cases
+    from anomaly.synthetic.drop_writing import write_world
+    from anomaly.synthetic.scheme_registry import build_world
+
+    typer.echo(f"[1/3] generating a {scale} synthetic penal system (seed {seed}) ...")
+    write_world(build_world(scale, seed), out / "drop", out / "labels.csv")
+    typer.echo("[2/3] running the pipeline: validate, score, report ...")
+    settings = RunSettings(drop=out / "drop", out=out / "run")
+    result = _run_flow(oversight_run, settings)
+    typer.echo("[3/3] scoring the cases against the planted truth ...")
+    run_dir = out / "run"
+    flags = pd.read_csv(run_dir / "flags.csv", dtype=str)
+    cases = pd.read_csv(run_dir / "cases.csv", dtype={"subject_id": str, "evidence": str})
+    evaluation = score_cases(cases, pd.read_csv(out / "labels.csv", dtype=str), flags)
+    evaluation.table.to_csv(run_dir / "evaluation.csv", index=False)
+    all_row = evaluation.table.iloc[-1]
+    typer.echo(
+        f"{result['raised']} cases; planted instances caught in the top {evaluation.k}: "
+        f"{all_row['caught_top_k']} of {all_row['instances']}; "
+        f"precision@{evaluation.k} {evaluation.precision_at_k:.2f}"
+    )
+    typer.echo(f"Report: {result['report']}")
+
+
+def _run_flow(flow, settings):
+    """Run a flow quietly (Prefect's own logs go to the log level set in the environment)."""
+    import logging
+    import os
+
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network here
+    for name in ("prefect", "great_expectations"):
+        logging.getLogger(name).setLevel(os.environ["PREFECT_LOGGING_LEVEL"])
+    return flow(settings)
+
+
+@app.command()
+def feedback(
+    case: Annotated[str, typer.Argument(help="case_id, as in cases.csv or the report.")],
+    verdict: Annotated[str, typer.Argument(help="confirmed or dismissed.")],
+    store: Annotated[Path, typer.Option(help="The case store (case_store.duckdb).")],
+    reason: Annotated[str, typer.Option(help="Why (required to dismiss).")] = "",
+    analyst: Annotated[str, typer.Option(help="Who decides.")] = "",
+) -> None:
+    """Record an analyst's verdict on a case. A dismissed case stays quiet until new evidence."""
+    from anomaly.case_store import CaseStore, FeedbackError
+
+    try:
+        with CaseStore(store) as cases:
+            cases.record_verdict(case, verdict, reason, analyst)
+    except FeedbackError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=2) from error
+    typer.echo(f"{case}: {verdict} recorded in {store}")
+
+
+@app.command()
 def synth(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the drop into.")],
     labels: Annotated[

@@ -1,0 +1,40 @@
+"""The typed parameters of the oversight flows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+
+class RunSettings(BaseModel):
+    """Where a run reads and writes, and with which rules.
+
+    ``drop`` is one drop folder or a folder of drops (the newest is taken).
+    The case store and the pseudonymisation key live beside the run folders
+    unless given: they are kept across runs.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    drop: Path
+    out: Path
+    rules: Path | None = None
+    contracts: Path | None = None
+    run_date: dt.date | None = None
+    store: Path | None = None
+    key: Path | None = None
+    feedback: Path | None = None
+
+    @property
+    def day(self) -> dt.date:
+        return self.run_date or dt.date.today()
+
+    @property
+    def store_path(self) -> Path:
+        return self.store or self.out.parent / "case_store.duckdb"
+
+    @property
+    def key_path(self) -> Path:
+        return self.key or self.store_path.parent / "pseudonym.key"
