@@ -59,8 +59,10 @@ def write_report(settings: RunSettings, run_id: str) -> Path:
 
 
 @task
-def write_export(settings: RunSettings) -> pd.DataFrame:
-    """Pseudonymised cases and flags in out/export; the mapping stays in out/."""
+def write_export(settings: RunSettings) -> Path:
+    """Pseudonymised cases and flags in out/export (and the top ones as an artifact).
+
+    The mapping back stays in out/, with the office."""
     pseudonymise = Pseudonymiser(load_or_create_key(settings.key_path))
     raised = pd.read_csv(settings.out / "raised_cases.csv", dtype=str)[EXPORT_COLUMNS]
     flags = pd.read_csv(settings.out / "flags.csv", dtype=str)
@@ -71,20 +73,20 @@ def write_export(settings: RunSettings) -> pd.DataFrame:
     public.to_csv(export / "cases.csv", index=False)
     pseudonymise.frame(flags, people).to_csv(export / "flags.csv", index=False)
     pseudonymise.mapping_frame().to_csv(settings.out / "pseudonym_map.csv", index=False)
-    return public
-
-
-@flow(name="report")
-def report_flow(settings: RunSettings, run_id: str) -> dict[str, Any]:
-    counts = update_store(settings, run_id)
-    report = write_report(settings, run_id)
-    public = write_export(settings)
     top = public.head(10)[["rank", "case_id", "subject_type", "subject_id", "risk_score",
                            "rules", "status"]]  # fmt: skip
     create_table_artifact(
         key="top-cases", table=top.to_dict("records"),
         description="Top cases of the run (pseudonymous subject ids)",
     )  # fmt: skip
+    return export
+
+
+@flow(name="report")
+def report_flow(settings: RunSettings, run_id: str) -> dict[str, Any]:
+    counts = update_store(settings, run_id)
+    report = write_report(settings, run_id)
+    write_export(settings)
     get_run_logger().info(
         "%s cases raised, %s kept quiet, %s verdicts applied; report at %s",
         counts["raised"], counts["quiet"], counts["verdicts_applied"], report.name,
