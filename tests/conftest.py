@@ -83,3 +83,23 @@ def small_world():
     from anomaly.synthetic.scheme_registry import build_world
 
     return build_world("small", 11)
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """A temporary Prefect server for every flow test of the session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def tiny_world_drop(tmp_path_factory) -> Path:
+    """A corrupted tiny synthetic world written as a drop (truth beside it, not in it)."""
+    from anomaly.synthetic.drop_writing import write_world
+    from anomaly.synthetic.scheme_registry import build_world
+
+    root = tmp_path_factory.mktemp("tiny_world")
+    write_world(build_world("tiny", 3), root / "drop", root / "labels.csv")
+    return root / "drop"

@@ -76,3 +76,21 @@ def test_cli_prints_and_writes_the_table(tmp_path):
     assert "precision@6" in result.output
     table = pd.read_csv(tmp_path / "evaluation.csv")
     assert table.set_index("scheme").loc["ALL", "instances"] == 3
+
+
+def test_precision_recall_by_rank_walks_down_the_ranking():
+    from anomaly.evaluation import precision_recall_by_rank
+
+    labels = pd.DataFrame(
+        {"instance_id": ["a", "b"], "kind": ["scheme", "scheme"], "code": ["x", "y"],
+         "subject_type": ["convict", "convict"], "subject_id": ["C1", "C2"],
+         "records": ["", ""], "note": ["", ""]}
+    )  # fmt: skip
+    cases = pd.DataFrame(
+        {"case_id": ["1", "2", "3"], "subject_type": ["convict"] * 3,
+         "subject_id": ["C1", "C9", "C2"], "rank": [1, 2, 3], "risk_score": [0.9, 0.8, 0.7],
+         "evidence": ["", "", ""]}
+    )  # fmt: skip
+    curve = precision_recall_by_rank(cases, labels)
+    assert curve["precision"].tolist() == [1.0, 0.5, 2 / 3]
+    assert curve["recall"].tolist() == [0.5, 0.5, 1.0]

@@ -1,18 +1,20 @@
-"""Flows run for real under a temporary Prefect server."""
+"""Flows run for real under a temporary Prefect server (issue 5)."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
+import pandas as pd
 import pytest
+from pipelines.oversight_run import oversight_run
+from pipelines.run_settings import RunSettings
 from pipelines.validate_drop import validate_drop_flow
-from prefect.testing.utilities import prefect_test_harness
 
-
-@pytest.fixture(scope="module")
-def prefect_server():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+from anomaly.case_store import CaseStore
 
 
 def test_validate_flow_writes_quarantine_and_summary(prefect_server, drop, tmp_path):
@@ -22,3 +24,107 @@ def test_validate_flow_writes_quarantine_and_summary(prefect_server, drop, tmp_p
     on_disk = json.loads((tmp_path / "out" / "validation_summary.json").read_text())
     assert on_disk["tables"]["regions"] == summary["tables"]["regions"]
     assert (tmp_path / "out" / "quarantine" / "regions.csv").read_text().count("\n") == 2
+
+
+@pytest.fixture(scope="module")
+def two_runs(prefect_server, tiny_world_drop, tmp_path_factory):
+    """The whole flow twice on the same drop, a case dismissed in between."""
+    root = tmp_path_factory.mktemp("runs")
+    drops = root / "drops"
+    shutil.copytree(tiny_world_drop, drops / "2025-01-05")
+    first = oversight_run(RunSettings(drop=drops, out=root / "run1", run_date="2025-01-06"))
+    cases = pd.read_csv(root / "run1" / "raised_cases.csv", dtype=str)
+    dismissed = cases["case_id"].iloc[0]
+    with CaseStore(root / "case_store.duckdb") as store:
+        store.record_verdict(dismissed, "dismissed", "checked the paper file: entry was correct")
+    second = oversight_run(RunSettings(drop=drops, out=root / "run2", run_date="2025-01-07"))
+    return root, first, second, dismissed
+
+
+def test_the_flow_writes_every_output(two_runs):
+    root, first, _, _ = two_runs
+    run = root / "run1"
+    for name in ("cases.csv", "cases.parquet", "flags.csv", "report.html", "raised_cases.csv",
+                 "export/cases.csv", "export/flags.csv", "pseudonym_map.csv",
+                 "validation_summary.json", "accepted/visit_logs.parquet"):  # fmt: skip
+        assert (run / name).exists(), name
+    assert first["raised"] > 0 and first["drop"].endswith("2025-01-05")
+    export = (run / "export" / "cases.csv").read_text()
+    assert "CV1" not in export and "PS1" not in export
+
+
+def test_a_rerun_gives_the_same_case_ids(two_runs):
+    root, _, _, _ = two_runs
+    first = pd.read_csv(root / "run1" / "cases.csv", dtype=str)
+    second = pd.read_csv(root / "run2" / "cases.csv", dtype=str)
+    assert first["case_id"].tolist() == second["case_id"].tolist()
+
+
+def test_a_dismissed_case_stays_quiet(two_runs):
+    root, first, second, dismissed = two_runs
+    raised = pd.read_csv(root / "run2" / "raised_cases.csv", dtype=str)
+    quiet = pd.read_csv(root / "run2" / "quiet_cases.csv", dtype=str)
+    assert dismissed not in set(raised["case_id"]) and dismissed in set(quiet["case_id"])
+    assert second["raised"] == first["raised"] - 1
+    report = (root / "run2" / "report.html").read_text()
+    assert "1 dismissed cases found again without new evidence" in report
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if found := shutil.which(name):
+            return found
+    pytest.fail("Chromium is needed to check the report: `make browser` installs it")
+
+
+def test_the_report_renders_in_a_real_browser(two_runs):
+    root, _, _, _ = two_runs
+    report = root / "run1" / "report.html"
+    dom = subprocess.run(
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000",
+         "--dump-dom", report.as_uri()],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(root)},
+    ).stdout  # fmt: skip
+    cases = pd.read_csv(root / "run1" / "raised_cases.csv", dtype=str)
+    top = cases.iloc[0]
+    assert f'id="{top["case_id"]}"' in dom
+    assert f"#1 {top['subject_type'].capitalize()} {top['subject_id']}" in dom
+    figures = dom.split('data-figures="', 1)[1].split('"', 1)[0]
+    loaded, total = map(int, figures.split("/"))
+    assert total >= 4 and loaded == total, figures
+    assert 'id="rule-VIS-KIN"' in dom
+
+
+def test_run_folder_is_the_only_place_with_real_ids(two_runs):
+    root, _, _, _ = two_runs
+    mapping = pd.read_csv(root / "run1" / "pseudonym_map.csv", dtype=str)
+    exported = pd.read_csv(root / "run1" / "export" / "cases.csv", dtype=str)
+    assert set(exported["subject_id"]) - set(mapping["pseudonym"]) <= set(
+        exported.loc[exported["subject_type"].eq("facility"), "subject_id"]
+    )
+    assert Path(root / "pseudonym.key").exists()
+
+
+def test_prefect_yaml_declares_the_scheduled_deployments():
+    import yaml
+
+    spec = yaml.safe_load((Path(__file__).resolve().parents[1] / "prefect.yaml").read_text())
+    by_name = {d["name"]: d for d in spec["deployments"]}
+    assert set(by_name) == {"nightly-latest-drop", "weekly-full-rescore"}
+    for deployment in by_name.values():
+        path, function = deployment["entrypoint"].split(":")
+        assert (Path(__file__).resolve().parents[1] / path).exists()
+        assert function == "oversight_run"
+        RunSettings(**deployment["parameters"]["settings"])  # the parameters validate
+        (schedule,) = deployment["schedules"]
+        assert schedule["timezone"] == "Asia/Almaty"
+    assert by_name["nightly-latest-drop"]["schedules"][0]["cron"] == "0 2 * * *"
+    assert by_name["weekly-full-rescore"]["schedules"][0]["cron"].endswith(" 0")
+
+
+def test_serve_builds_both_deployments_from_prefect_yaml():
+    from pipelines.serve import deployments
+
+    built = deployments()
+    assert [d.name for d in built] == ["nightly-latest-drop", "weekly-full-rescore"]
+    assert all(d.schedules for d in built)

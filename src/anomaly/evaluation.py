@@ -83,6 +83,29 @@ def evaluate(
     return Evaluation(table, k, precision, len(negatives), len(flagged))
 
 
+def precision_recall_by_rank(cases: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """Precision and recall of the top k cases, for every k (the precision-recall curve).
+
+    Precision: share of the top k cases that catch a planted instance. Recall:
+    share of planted instances caught by the top k.
+    """
+    schemes = labels[labels["kind"] == "scheme"].reset_index(drop=True)
+    ranked = cases.sort_values("rank").reset_index(drop=True)
+    hits = _hits(ranked, schemes)
+    k = pd.RangeIndex(1, len(ranked) + 1)
+    catching = ranked.index.isin(hits["case"]).cumsum()
+    first_catch = hits.groupby("instance")["case"].min()
+    caught = first_catch.value_counts().reindex(range(len(ranked)), fill_value=0).cumsum()
+    return pd.DataFrame(
+        {
+            "k": k,
+            "risk_score": ranked["risk_score"].to_numpy(),
+            "precision": catching / k.to_numpy(),
+            "recall": caught.to_numpy() / max(len(schemes), 1),
+        }
+    )
+
+
 def _hits(
     cases: pd.DataFrame, instances: pd.DataFrame, by_subject: pd.Series | None = None
 ) -> pd.DataFrame:
