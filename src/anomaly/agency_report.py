@@ -3,7 +3,7 @@
 Sections: the overview (records read and quarantined, checks that could not
 run and why, assumed rule values in force), the ranked cases with their
 evidence tables, rule citations linking to the rule pages (embedded as an
-appendix so the file stands alone) and a timeline per top convict case, then
+appendix so the file stands alone) and a timeline per top case, then
 the per-institution and per-region views.
 """
 
@@ -75,9 +75,9 @@ def _context(inputs: ReportInputs) -> dict[str, Any]:
     for position, case in enumerate(top.itertuples(index=False)):
         refs = [r for r in str(case.evidence).split(";") if r]
         timeline = None
-        if case.subject_type == "convict" and position < TIMELINES:
+        if position < TIMELINES:
             timeline = figures.case_timeline(
-                inputs.tables, case.subject_id, set(refs) & flagged_refs
+                inputs.tables, case.subject_type, case.subject_id, set(refs) & flagged_refs
             )
         cases.append({
             "case": case._asdict(),

@@ -10,6 +10,13 @@ import io
 
 import pandas as pd
 
+KEYS = {
+    "visit_logs": "visit_id",
+    "degree_assignments": "assignment_id",
+    "condition_changes": "change_id",
+    "transfers": "transfer_id",
+    "disciplinary_events": "event_id",
+}
 TIMELINE_ROWS = [
     ("visit_logs", "started_at", "visits"),
     ("degree_assignments", "assigned_on", "degrees"),
@@ -37,28 +44,38 @@ def _pyplot():
     return plt
 
 
-def case_timeline(tables: dict[str, pd.DataFrame], convict_id: str, flagged: set[str]) -> str:
-    """Visits, degrees, conditions, transfers and discipline of one convict on one time axis.
+def case_timeline(
+    tables: dict[str, pd.DataFrame], subject_type: str, subject_id: str, cited: set[str]
+) -> str:
+    """Visits, degrees, conditions, transfers and discipline of a case's subject on one axis.
 
-    Records cited by the case are drawn in red, the others in grey.
+    The subject's records (a convict's own, those a staff member decided or
+    logged, or those of an institution) are grey; records the case cites red.
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 2.6))
-    keys = {"visit_logs": "visit_id", "degree_assignments": "assignment_id",
-            "condition_changes": "change_id", "transfers": "transfer_id",
-            "disciplinary_events": "event_id"}  # fmt: skip
     for y, (table, date, _label) in enumerate(TIMELINE_ROWS):
         frame = tables[table]
-        mine = frame[frame["convict_id"].astype(str).eq(convict_id)]
-        refs = table + ":" + mine[keys[table]].astype(str)
-        hot = refs.isin(flagged)
+        mine = frame[_belongs(frame, subject_type, subject_id)]
+        hot = (table + ":" + mine[KEYS[table]].astype(str)).isin(cited)
         ax.scatter(mine.loc[~hot, date], [y] * int((~hot).sum()), s=18, c="#9aa5b1", marker="|")
         ax.scatter(mine.loc[hot, date], [y] * int(hot.sum()), s=60, c="#c0392b", marker="D")
     ax.set_yticks(range(len(TIMELINE_ROWS)), [r[2] for r in TIMELINE_ROWS])
     ax.set_ylim(-0.7, len(TIMELINE_ROWS) - 0.3)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(f"Records of convict {convict_id} (red: cited by the case)", fontsize=9)
+    noun = {"convict": "convict", "staff": "staff member", "facility": "institution"}[subject_type]
+    ax.set_title(f"Records of {noun} {subject_id} (red: cited by the case)", fontsize=9)
     return _png(fig)
+
+
+def _belongs(frame: pd.DataFrame, subject_type: str, subject_id: str) -> pd.Series:
+    if subject_type == "convict":
+        return frame["convict_id"].astype(str).eq(subject_id)
+    if subject_type == "facility":
+        columns = [c for c in ("facility_id", "to_facility_id", "from_facility_id") if c in frame]
+    else:
+        columns = [c for c in ("decided_by", "logged_by") if c in frame]
+    return frame[columns].astype(str).eq(subject_id).any(axis=1)
 
 
 def flags_per_thousand(rates: pd.Series, title: str) -> str:
