@@ -9,9 +9,15 @@ expectation carries in its ``meta``:
 - ``description``: one sentence a data provider understands;
 - ``why_soft``: for soft checks, why the row is kept.
 
-Two kinds of suite parameters are filled in at run time: ``extracted_at`` (the
-drop's extraction date) and ``accepted_keys__<table>__<column>`` (the accepted keys of a
-referenced table, which makes referential integrity an ``in set`` check).
+One suite parameter is filled in at run time: ``extracted_at`` (the drop's
+extraction date). Referential integrity is a join, not a value set: before a
+suite runs, each referencing column ``c`` gets a boolean companion
+``c__refers`` (empty, or found among the accepted keys of the table it points
+to), computed with one hash join; the suite expects it to be true. Such an
+expectation says in its meta which column it ``reads`` and which
+``table.column`` it ``references``. (Passing the keys as a value set made GX
+copy a list of up to hundreds of thousands of ids for every metric it built:
+the join is over 100 times faster on a national drop.)
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from typing import Any, Literal
 import pandas as pd
 
 Severity = Literal["hard", "soft"]
-REFERENCE_PARAMETER = "accepted_keys__"
+REFERENCE_SUFFIX = "__refers"
 DEFAULT_CONTRACTS = Path(__file__).resolve().parents[2] / "data_contracts"
 FAILURE_COLUMNS = ["source_line", "check"]
 
@@ -56,14 +62,13 @@ class ContractSuite:
     checks: dict[str, Check]
 
     @property
-    def referenced_keys(self) -> tuple[str, ...]:  # as "table.column"
-        """``table.column`` of every key set this suite needs as a parameter."""
+    def references(self) -> tuple[tuple[str, str], ...]:
+        """(column, ``table.column`` it points to) of every referential check."""
         found = []
         for expectation in self.definition["expectations"]:
-            value_set = expectation["kwargs"].get("value_set")
-            if isinstance(value_set, dict) and "$PARAMETER" in value_set:
-                name = value_set["$PARAMETER"].removeprefix(REFERENCE_PARAMETER)
-                found.append(name.replace("__", "."))
+            meta = expectation.get("meta", {})
+            if "references" in meta:
+                found.append((meta["reads"], meta["references"]))
         return tuple(found)
 
 
@@ -99,9 +104,8 @@ def _load_suite(path: Path) -> ContractSuite:
             )
         if name in checks:
             raise ContractError(f"{path}: check {name!r} is defined twice")
-        checks[name] = Check(
-            name, severity, _columns(expectation["kwargs"]), meta.get("description", "")
-        )
+        columns = (meta["reads"],) if "reads" in meta else _columns(expectation["kwargs"])
+        checks[name] = Check(name, severity, columns, meta.get("description", ""))
     table = definition.get("meta", {}).get("table") or path.stem
     return ContractSuite(table, path, definition, checks)
 
@@ -146,6 +150,7 @@ class ContractRunner:
         if frame.empty:
             return pd.DataFrame(columns=FAILURE_COLUMNS)
         gx_suite = self._gx.ExpectationSuite(**json.loads(json.dumps(suite.definition)))
+        frame = gx_ready(frame)
         asset = self._source.add_dataframe_asset(f"{suite.table}_{id(frame)}")
         batch = asset.add_batch_definition_whole_dataframe("whole").get_batch(
             # an unnamed index makes GX report bare index values (source lines)
@@ -162,6 +167,28 @@ class ContractRunner:
         )
         self._source.delete_asset(asset.name)
         return _failures(suite, result.results)
+
+
+NS_RANGE = (pd.Timestamp("1678-01-01"), pd.Timestamp("2262-01-01"))
+
+
+def gx_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame in the dtypes GX checks with vectorised code instead of a Python loop per row.
+
+    GX compares ``datetime64[ns]`` and plain ``int``/``float`` columns in bulk
+    but calls a Python function per value for anything else (our dates are
+    ``datetime64[us]``, our integers nullable ``Int64``). Dates outside the
+    nanosecond range are clipped to its ends, which lie outside every range
+    the suites allow, so such rows still fail.
+    """
+    changed = {}
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_datetime64_dtype(values.dtype) and values.dtype != "datetime64[ns]":
+            changed[column] = values.clip(*NS_RANGE).astype("datetime64[ns]")
+        elif isinstance(values.dtype, pd.Int64Dtype):
+            changed[column] = values.astype("float64")
+    return frame.assign(**changed) if changed else frame
 
 
 def _failures(suite: ContractSuite, results: list[Any]) -> pd.DataFrame:

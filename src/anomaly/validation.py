@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from anomaly.contracts import (
-    REFERENCE_PARAMETER,
+    REFERENCE_SUFFIX,
     Check,
     ContractRunner,
     ContractSuite,
@@ -94,31 +94,33 @@ def validate_drop(
         if spec.name not in suites:
             raise KeyError(f"no data contract for table {spec.name}")
         loaded = drop.tables[spec.name]
-        outcome = validate_table(
-            loaded, suites[spec.name], runner, _parameters(drop, suites[spec.name], keys, loaded)
-        )
+        outcome = validate_table(loaded, suites[spec.name], runner, _parameters(drop), keys)
         outcomes[spec.name] = outcome
         for column in spec.key if len(spec.key) == 1 else ():
             keys[f"{spec.name}.{column}"] = outcome.accepted[column]
     return ValidationResult(drop, outcomes)
 
 
-def _parameters(
-    drop: Drop, suite: ContractSuite, keys: dict[str, pd.Series], loaded: LoadedTable
-) -> dict[str, Any]:
-    parameters: dict[str, Any] = {"extracted_at": drop.extracted_at.isoformat()}
-    for reference in suite.referenced_keys:
-        table, column = reference.split(".")
+def _parameters(drop: Drop) -> dict[str, Any]:
+    return {"extracted_at": drop.extracted_at.isoformat()}
+
+
+def _with_reference_flags(
+    frame: pd.DataFrame, suite: ContractSuite, keys: dict[str, pd.Series], loaded: LoadedTable
+) -> pd.DataFrame:
+    """The frame with a ``<column>__refers`` companion per referential check (a hash join)."""
+    flags = {}
+    for column, reference in suite.references:
+        table, key = reference.split(".")
         if table == loaded.spec.name:  # self-reference: any id of this table
-            values = loaded.typed[column]
-        elif reference in keys:
-            values = keys[reference]
-        else:  # the referenced table was not delivered (optional) or has no rows
-            values = pd.Series([], dtype="string")
-        parameters[REFERENCE_PARAMETER + reference.replace(".", "__")] = (
-            values.dropna().unique().tolist()
-        )
-    return parameters
+            targets = loaded.typed[key]
+        else:  # a table not delivered (optional) or without rows has no keys
+            targets = keys.get(reference, pd.Series([], dtype="string"))
+        values = frame[column]
+        # object arrays: pandas hashes them in C; arrow-string isin converts the keys in Python
+        found = values.astype(object).isin(targets.dropna().astype(object).unique())
+        flags[column + REFERENCE_SUFFIX] = (values.isna() | found).to_numpy(dtype=bool)
+    return frame.assign(**flags) if flags else frame
 
 
 def validate_table(
@@ -126,10 +128,12 @@ def validate_table(
     suite: ContractSuite,
     runner: ContractRunner,
     parameters: dict[str, Any],
+    keys: dict[str, pd.Series],
 ) -> TableOutcome:
-    """Judge every row of one table."""
+    """Judge every row of one table; ``keys`` are the accepted keys of the tables before it."""
     repeated = _repeated_lines(loaded)
-    contract_failures = runner.run(suite, loaded.typed.drop(index=repeated.index), parameters)
+    frame = _with_reference_flags(loaded.typed.drop(index=repeated.index), suite, keys, loaded)
+    contract_failures = runner.run(suite, frame, parameters)
     contract_failures = _without_unreadable_cells(contract_failures, loaded, suite)
     failures = pd.concat(
         [
