@@ -16,7 +16,7 @@ from prefect import flow
 from pipelines.ingest import ingest_flow
 from pipelines.report_run import publish_summary, report_flow, run_summary_markdown
 from pipelines.run_settings import RunSettings
-from pipelines.score_records import score_flow
+from pipelines.score_records import dask_runner, score_flow, score_partitioned_flow
 from pipelines.validate_drop import validate_drop_flow
 
 
@@ -26,7 +26,13 @@ def oversight_run(settings: RunSettings) -> dict[str, Any]:
     drop = ingest_flow(settings.drop)
     run_id = f"{settings.day.isoformat()}-{drop.name}"
     summary = validate_drop_flow(drop, settings.out, settings.contracts)
-    scoring = score_flow(settings.out, settings.rules)
+    if settings.partitions > 1:
+        runner = dask_runner(settings.dask_address, settings.dask_workers)
+        scoring = score_partitioned_flow.with_options(task_runner=runner)(
+            settings.out, settings.rules, settings.partitions
+        )
+    else:
+        scoring = score_flow(settings.out, settings.rules)
     report = report_flow(settings, run_id)
     publish_summary(run_summary_markdown(run_id, summary, scoring, report))
     return {"run_id": run_id, "drop": str(drop), **scoring, **report}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class RunSettings(BaseModel):
@@ -26,6 +26,9 @@ class RunSettings(BaseModel):
     store: Path | None = None
     key: Path | None = None
     feedback: Path | None = None
+    partitions: int = Field(default=1, ge=1)  # > 1: per-convict rules on a Dask cluster
+    dask_address: str | None = None  # an existing scheduler; else a local cluster
+    dask_workers: int = Field(default=2, ge=1)
 
     @property
     def day(self) -> dt.date:

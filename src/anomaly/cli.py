@@ -119,6 +119,13 @@ def run(
     feedback: Annotated[
         Path | None, typer.Option(help="Verdicts to record first (case_id, verdict, reason).")
     ] = None,
+    partitions: Annotated[
+        int, typer.Option(help="Score on this many partitions of convicts, on a Dask cluster.")
+    ] = 1,
+    dask_address: Annotated[
+        str | None, typer.Option(help="Dask scheduler to use (default: a local cluster).")
+    ] = None,
+    dask_workers: Annotated[int, typer.Option(help="Workers of the local Dask cluster.")] = 2,
 ) -> None:
     """Run the whole pipeline (ingest, validate, score, report) as a local Prefect flow.
 
@@ -128,7 +135,16 @@ def run(
     from pipelines.oversight_run import oversight_run
     from pipelines.run_settings import RunSettings
 
-    settings = RunSettings(drop=drop, out=out, rules=rules, store=store, feedback=feedback)
+    settings = RunSettings(
+        drop=drop,
+        out=out,
+        rules=rules,
+        store=store,
+        feedback=feedback,
+        partitions=partitions,
+        dask_address=dask_address,
+        dask_workers=dask_workers,
+    )
     result = _run_flow(oversight_run, settings)
     typer.echo(
         f"{result['raised']} cases raised ({result['quiet']} dismissed ones kept quiet), "

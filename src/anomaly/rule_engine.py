@@ -82,7 +82,9 @@ def run_rules(snapshot: Snapshot, rules: tuple[Rule, ...] = RULES) -> RuleRun:
             raise RulebookError(f"scoring.rule_weights: no weight for rule {rule.code}")
         flags = findings.flags.assign(score=findings.flags["score"] * weights[rule.code])
         found.append(flags)
-        lacking.append(findings.insufficient.assign(rule=rule.code))
+        lacking.append(
+            findings.insufficient.assign(rule=rule.code)[["rule", *INSUFFICIENT_COLUMNS]]
+        )
         subject = {"convict": "convict_id", "staff": "staff_id", "facility": "facility_id"}[
             rule.subject
         ]

@@ -13,7 +13,7 @@ import pandas as pd
 from anomaly.case_assembly import assemble_cases
 from anomaly.outlier_detectors import DETECTORS, run_detectors
 from anomaly.registry_snapshot import Snapshot
-from anomaly.rule_engine import run_rules
+from anomaly.rule_engine import RuleRun, run_rules
 from anomaly.rules import RULES
 from anomaly.rules.rule import FLAG_COLUMNS
 
@@ -31,7 +31,16 @@ class Scored:
 
 def score(snapshot: Snapshot) -> Scored:
     """Run every rule and detector; group the findings into ranked cases."""
-    rules = run_rules(snapshot)
+    return finish(snapshot, run_rules(snapshot))
+
+
+def finish(snapshot: Snapshot, rules: RuleRun) -> Scored:
+    """Detectors (they read the rule flags too) and cases, once the rules have run.
+
+    ``rules`` may come from one process or be gathered from partitions
+    (``partitioned_scoring``): flags are put in one canonical order here, so
+    both give the same output.
+    """
     statistical = run_detectors(snapshot, rules.flags)
     flags = pd.concat([f for f in (rules.flags, statistical) if len(f)], ignore_index=True)
     flags = flags if len(flags) else pd.DataFrame(columns=FLAG_COLUMNS)

@@ -61,4 +61,5 @@ RULE = Rule(
     tables=("visit_logs", "facilities"),
     check=check,
     subject="facility",
+    per_convict=False,  # a night counts the visits of every convict at the institution
 )

@@ -55,6 +55,8 @@ class Rule:
     subject: str = "convict"  # who a finding is about: convict, staff or facility
     optional_tables: tuple[str, ...] = ()  # read when delivered; the part needing them is
     # otherwise reported as insufficient data
+    per_convict: bool = True  # judges each convict from that convict's records alone (plus
+    # reference tables and where everyone was): such a rule can run on partitions of convicts
 
 
 def flags(

@@ -104,4 +104,5 @@ RULE = Rule(
     legal_basis="PEC art. 106; rules.md 3; seed 002 section 3 (visits not documented)",
     tables=("visit_logs", "long_visit_registrations", "disciplinary_events"),
     check=check,
+    per_convict=False,  # a visit may rest on another convict's registration
 )
