@@ -76,16 +76,14 @@ class Pseudonymiser:
                 )
         if "evidence" in out.columns:
             out["evidence"] = out["evidence"].fillna("").map(self._evidence)
-        if private:
-            words = "|".join(re.escape(i) for i in sorted(private, key=len, reverse=True))
-            pattern = re.compile(rf"(?<![\w-])(?:{words})(?![\w-])")
-            for column in ("summary", "explanation"):
-                if column in out.columns:
-                    out[column] = (
-                        out[column]
-                        .fillna("")
-                        .str.replace(pattern, lambda m: self(m.group(0)), regex=True)
-                    )
+
+        def swap(match: re.Match) -> str:
+            token = match.group(0)
+            return self(token) if token in private else token
+
+        for column in ("summary", "explanation"):
+            if column in out.columns:
+                out[column] = out[column].fillna("").str.replace(TOKEN, swap, regex=True)
         return out
 
     def mapping_frame(self) -> pd.DataFrame:
