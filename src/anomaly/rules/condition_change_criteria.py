@@ -85,11 +85,11 @@ def check(s: Snapshot) -> Findings:
     reasons = add_reason(reasons, to_strict, "moved to strict without being a malicious violator")
     hit = moves[reasons.ne("")]
     what = (
-        moves["from_condition"]
+        hit["from_condition"]
         + " -> "
-        + moves["to_condition"]
+        + hit["to_condition"]
         + " on "
-        + moves["changed_on"].dt.strftime("%Y-%m-%d")
+        + hit["changed_on"].dt.strftime("%Y-%m-%d")
     )
     found = flags(
         CODE,

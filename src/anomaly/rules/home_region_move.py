@@ -69,9 +69,9 @@ def check(s: Snapshot) -> Findings:
     score = pd.Series(np.where(strong, 1.0, DISCRETIONARY_ONLY), index=homeward.index)
     what = (
         "transfer on "
-        + homeward["departed_on"].dt.strftime("%Y-%m-%d")
+        + hit["departed_on"].dt.strftime("%Y-%m-%d")
         + " to "
-        + homeward["to_facility_id"].astype(str)
+        + hit["to_facility_id"].astype(str)
     )
     found = flags(
         CODE,

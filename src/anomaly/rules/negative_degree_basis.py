@@ -50,7 +50,9 @@ def check(s: Snapshot) -> Findings:
         "its penalties were entered in the register long after the degree",
     )
     hit = negative[reasons.ne("")]
-    what = "degree " + d.astype(str) + " on " + negative["assigned_on"].dt.strftime("%Y-%m-%d")
+    what = (
+        "degree " + hit["degree"].astype(str) + " on " + hit["assigned_on"].dt.strftime("%Y-%m-%d")
+    )
     return Findings(
         flags(
             CODE,

@@ -114,10 +114,19 @@ def _values(value, rows: pd.DataFrame, kind) -> list:
 
 
 def add_reason(reasons: pd.Series, mask: pd.Series, text: pd.Series | str) -> pd.Series:
-    """Append ``text`` to the reasons of the rows where ``mask`` holds."""
+    """Append ``text`` to the reasons of the rows where ``mask`` holds.
+
+    Only the masked rows are touched (most rows break nothing), so a rule
+    costs little more than its masks.
+    """
     mask = mask.fillna(False).astype(bool)
-    text = text if isinstance(text, pd.Series) else pd.Series(text, index=reasons.index)
-    return reasons.where(~mask, reasons + text + "; ")
+    if not mask.any():
+        return reasons
+    out = reasons.copy()
+    chosen = mask[mask].index
+    addition = text.reindex(chosen).astype(str) if isinstance(text, pd.Series) else text
+    out.loc[chosen] = reasons.loc[chosen] + addition + "; "
+    return out
 
 
 def explained(rows: pd.DataFrame, reasons: pd.Series, what: pd.Series) -> pd.Series:

@@ -27,9 +27,9 @@ def check(s: Snapshot) -> Findings:
     hit = t[reasons.ne("")]
     what = (
         "transfer on "
-        + t["departed_on"].dt.strftime("%Y-%m-%d")
+        + hit["departed_on"].dt.strftime("%Y-%m-%d")
         + " to "
-        + t["to_facility_id"].astype(str)
+        + hit["to_facility_id"].astype(str)
     )
     found = flags(
         CODE,

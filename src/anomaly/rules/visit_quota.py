@@ -18,7 +18,8 @@ EXTRA = {"short": "extra_short_visit", "long": "extra_long_visit"}
 
 
 def check(s: Snapshot) -> Findings:
-    visits = s["visit_logs"].sort_values(["convict_id", "started_at"], kind="stable")
+    needed = ["visit_id", "convict_id", "facility_id", "visit_type", "started_at", "logged_by"]
+    visits = s["visit_logs"][needed].sort_values(["convict_id", "started_at"], kind="stable")
     visits = visits.assign(year=visits["started_at"].dt.year)
     condition = as_of(visits, "started_at", s["condition_changes"], "changed_on", ["to_condition"])[
         "to_condition"

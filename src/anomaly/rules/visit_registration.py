@@ -52,7 +52,7 @@ def _visits(s: Snapshot) -> pd.DataFrame:
     late = known & (j["reg_decided_on"] > day)
     reasons = add_reason(reasons, late, "approved only after the visit")
     hit = j[reasons.ne("")]
-    what = "long visit on " + j["started_at"].dt.strftime("%Y-%m-%d")
+    what = "long visit on " + hit["started_at"].dt.strftime("%Y-%m-%d")
     evidence = ("long_visit_registrations:" + hit["registration_id"].astype(str)).where(
         hit["reg_registration_id"].notna(), ""
     )

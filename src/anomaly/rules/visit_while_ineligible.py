@@ -40,7 +40,7 @@ def check(s: Snapshot) -> Findings:
         "after release on " + released.dt.strftime("%Y-%m-%d"),
     )
     hit = long[reasons.ne("")]
-    what = "long visit on " + long["started_at"].dt.strftime("%Y-%m-%d")
+    what = "long visit on " + hit["started_at"].dt.strftime("%Y-%m-%d")
     evidence = ("disciplinary_events:" + during.reindex(hit.index).astype(str)).where(
         during.reindex(hit.index).notna(), ""
     )

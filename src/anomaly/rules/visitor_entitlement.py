@@ -48,9 +48,9 @@ def check(s: Snapshot) -> Findings:
     hit = joined[reasons.ne("")]
     what = (
         "long visit on "
-        + joined["started_at"].dt.strftime("%Y-%m-%d")
+        + hit["started_at"].dt.strftime("%Y-%m-%d")
         + " by "
-        + joined["visitor_person_id"].astype(str)
+        + hit["visitor_person_id"].astype(str)
     )
     evidence = ("persons:" + hit["visitor_person_id"].astype(str)).where(
         hit["visitor_person_id"].notna(), ""
