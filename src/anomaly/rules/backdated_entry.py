@@ -15,20 +15,20 @@ from anomaly.registry_snapshot import Snapshot
 from anomaly.rules.rule import Findings, Rule, flags, none_insufficient
 
 CODE = "REC-LATE"
-DATED = {  # table: (key, date the entry describes, who made it)
-    "degree_assignments": ("assignment_id", "assigned_on", "decided_by"),
-    "condition_changes": ("change_id", "changed_on", "decided_by"),
-    "disciplinary_events": ("event_id", "occurred_on", "decided_by"),
-    "visit_logs": ("visit_id", "ended_at", "logged_by"),
-    "transfers": ("transfer_id", "departed_on", "decided_by"),
-    "long_visit_registrations": ("registration_id", "decided_on", "decided_by"),
+DATED = {  # table: the date the entry describes
+    "degree_assignments": "assigned_on",
+    "condition_changes": "changed_on",
+    "disciplinary_events": "occurred_on",
+    "visit_logs": "ended_at",
+    "transfers": "departed_on",
+    "long_visit_registrations": "decided_on",
 }
 
 
 def check(s: Snapshot) -> Findings:
     tolerance = s.rulebook.record_keeping.backdating_tolerance_days.value
     found = []
-    for table, (key, date, staff) in DATED.items():
+    for table, date in DATED.items():
         frame = s[table]
         delay = (frame["recorded_at"] - frame[date]).dt.total_seconds() / 86400
         late = frame[delay > tolerance]
@@ -43,7 +43,7 @@ def check(s: Snapshot) -> Findings:
             + late["recorded_at"].dt.strftime("%Y-%m-%d")
         )
         score = (0.5 + days / 365).clip(upper=1.0)
-        found.append(flags(CODE, table, late, key, explanation, score=score, staff=staff))
+        found.append(flags(CODE, table, late, explanation, score=score))
     return Findings(pd.concat(found, ignore_index=True), none_insufficient())
 
 

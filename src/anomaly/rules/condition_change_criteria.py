@@ -95,9 +95,7 @@ def check(s: Snapshot) -> Findings:
         CODE,
         "condition_changes",
         hit,
-        "change_id",
         explained(hit, reasons, what),
-        staff="decided_by",
     )
     return Findings(found, missing)
 

@@ -42,10 +42,9 @@ def check(s: Snapshot) -> Findings:
     found = flags(
         CODE,
         "transfers",
-        hit.assign(facility_id=hit["to_facility_id"]),
-        "transfer_id",
+        hit,
         explanation,
-        staff="decided_by",
+        facility="to_facility_id",
     )
     return Findings(found, none_insufficient())
 

@@ -93,10 +93,8 @@ def check(s: Snapshot) -> Findings:
         CODE,
         "degree_assignments",
         hit,
-        "assignment_id",
         explanation,
         evidence=evidence.where(latest["event_id"].reindex(hit.index).notna(), ""),
-        staff="decided_by",
     )
     return Findings(found, missing)
 

@@ -17,17 +17,17 @@ from anomaly.registry_snapshot import Snapshot
 from anomaly.rules.rule import Findings, Rule, flags, insufficient
 
 CODE = "REC-PLACE"
-PLACED = {  # table: (key, date, staff)
-    "visit_logs": ("visit_id", "started_at", "logged_by"),
-    "degree_assignments": ("assignment_id", "assigned_on", "decided_by"),
-    "condition_changes": ("change_id", "changed_on", "decided_by"),
-    "disciplinary_events": ("event_id", "occurred_on", "decided_by"),
+PLACED = {  # table: the date of the event
+    "visit_logs": "started_at",
+    "degree_assignments": "assigned_on",
+    "condition_changes": "changed_on",
+    "disciplinary_events": "occurred_on",
 }
 
 
 def check(s: Snapshot) -> Findings:
     found, unknown = [], []
-    for table, (key, date, staff) in PLACED.items():
+    for table, date in PLACED.items():
         frame = s[table]
         place = place_on(frame, s.stays, date)
         away = frame[
@@ -47,7 +47,7 @@ def check(s: Snapshot) -> Findings:
             + ": "
             + elsewhere
         )
-        found.append(flags(CODE, table, away, key, explanation, score=0.9, staff=staff))
+        found.append(flags(CODE, table, away, explanation, score=0.9))
         unknown.append(frame.loc[~place["known"], "convict_id"])
     return Findings(
         pd.concat(found, ignore_index=True),

@@ -40,11 +40,10 @@ def check(s: Snapshot) -> Findings:
     found = flags(
         CODE,
         "transfers",
-        hit.assign(facility_id=hit["from_facility_id"]),
-        "transfer_id",
+        hit,
         explanation,
         evidence=evidence,
-        staff="decided_by",
+        facility="from_facility_id",
     )
     return Findings(found, none_insufficient())
 

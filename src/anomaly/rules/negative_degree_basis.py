@@ -58,9 +58,7 @@ def check(s: Snapshot) -> Findings:
             CODE,
             "degree_assignments",
             hit,
-            "assignment_id",
             explained(hit, reasons, what),
-            staff="decided_by",
         ),
         none_insufficient(),
     )

@@ -34,9 +34,7 @@ def check(s: Snapshot) -> Findings:
     rooms = held["facility_id"].map(s["facilities"].set_index("facility_id")["long_visit_rooms"])
     crowded = held[used > rooms]
     if crowded.empty:
-        return Findings(
-            flags(CODE, "visit_logs", long.iloc[:0], "visit_id", ""), none_insufficient()
-        )
+        return Findings(flags(CODE, "visit_logs", long.iloc[:0], ""), none_insufficient())
     worst = crowded.assign(used=used[crowded.index], rooms=rooms[crowded.index])
     worst = worst.sort_values("used").groupby("row").last()
     hit = long.loc[worst.index]
@@ -49,7 +47,7 @@ def check(s: Snapshot) -> Findings:
         + " rooms"
     )
     return Findings(
-        flags(CODE, "visit_logs", hit, "visit_id", explanation, staff="logged_by"),
+        flags(CODE, "visit_logs", hit, explanation),
         none_insufficient(),
     )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from anomaly.record_schema import TABLES_BY_NAME
 from anomaly.registry_snapshot import Snapshot
 
 FLAG_COLUMNS = [
@@ -59,26 +60,34 @@ class Rule:
     # reference tables and where everyone was): such a rule can run on partitions of convicts
 
 
+ENTERED_BY = {"visit_logs": "logged_by"}
+"""The staff column of an event table, where it is not ``decided_by``."""
+
+
 def flags(
     rule: str,
     table: str,
     rows: pd.DataFrame,
-    key: str,
     explanation: pd.Series | str,
     score: pd.Series | float = 1.0,
     evidence: pd.Series | str = "",
-    staff: str | None = None,
+    facility: str = "facility_id",
 ) -> pd.DataFrame:
-    """Flag rows of ``table`` (one finding per row) in the common shape."""
+    """Flag rows of ``table`` (one finding per row) in the common shape.
+
+    The record id is the table's key and the staff member the one who made
+    the entry (``logged_by`` or ``decided_by``); ``facility`` names the
+    column of the institution concerned (a transfer: where it led, or left).
+    """
     n = len(rows)
     out = pd.DataFrame(
         {
             "rule": [rule] * n,
             "table": [table] * n,
-            "record_id": rows[key].astype(str).to_numpy(),
+            "record_id": rows[TABLES_BY_NAME[table].key[0]].astype(str).to_numpy(),
             "convict_id": _text(rows, "convict_id"),
-            "staff_id": _text(rows, staff) if staff else [None] * n,
-            "facility_id": _text(rows, "facility_id"),
+            "staff_id": _text(rows, ENTERED_BY.get(table, "decided_by")),
+            "facility_id": _text(rows, facility),
         }
     )
     out["score"] = _values(score, rows, float)

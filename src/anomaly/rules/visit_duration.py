@@ -40,7 +40,7 @@ def check(s: Snapshot) -> Findings:
         + allowed
     )
     return Findings(
-        flags(CODE, "visit_logs", hit, "visit_id", explanation, score=0.7, staff="logged_by"),
+        flags(CODE, "visit_logs", hit, explanation, score=0.7),
         none_insufficient(),
     )
 

@@ -59,9 +59,7 @@ def check(s: Snapshot) -> Findings:
     excess = (over["n"] - over["quota"] - over["extras"]).clip(1, 4)
     unknown = visits.loc[visits["condition"].isna(), "convict_id"]
     return Findings(
-        flags(
-            CODE, "visit_logs", over, "visit_id", explanation, 0.6 + 0.1 * excess, staff="logged_by"
-        ),
+        flags(CODE, "visit_logs", over, explanation, 0.6 + 0.1 * excess),
         insufficient(unknown, "no condition on record for the visit date"),
     )
 

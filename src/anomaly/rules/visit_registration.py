@@ -60,10 +60,8 @@ def _visits(s: Snapshot) -> pd.DataFrame:
         CODE,
         "visit_logs",
         hit,
-        "visit_id",
         explained(hit, reasons, what),
         evidence=evidence,
-        staff="logged_by",
     )
 
 
@@ -88,10 +86,8 @@ def _incentive_basis(s: Snapshot) -> pd.DataFrame:
         CODE,
         "long_visit_registrations",
         hit,
-        "registration_id",
         "registration " + hit["registration_id"].astype(str) + ": " + why,
         score=0.8,
-        staff="decided_by",
     )
 
 

@@ -60,10 +60,8 @@ def check(s: Snapshot) -> Findings:
             CODE,
             "visit_logs",
             hit,
-            "visit_id",
             explained(hit, reasons, what),
             evidence=evidence,
-            staff="logged_by",
         ),
         none_insufficient(),
     )
