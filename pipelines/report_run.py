@@ -66,7 +66,7 @@ def write_export(settings: RunSettings) -> Path:
     pseudonymise = Pseudonymiser(load_or_create_key(settings.key_path))
     raised = pd.read_csv(settings.out / "raised_cases.csv", dtype=str)[EXPORT_COLUMNS]
     flags = pd.read_csv(settings.out / "flags.csv", dtype=str)
-    people = people_ids(read_accepted(settings.out))
+    people = people_ids(read_accepted(settings.out, only=("convicts", "persons", "staff")))
     export = settings.out / "export"
     export.mkdir(parents=True, exist_ok=True)
     public = pseudonymise.frame(raised, people)

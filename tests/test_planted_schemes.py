@@ -5,26 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from anomaly.record_schema import TABLES_BY_NAME
 from anomaly.rulebook import load_rulebook
 from anomaly.synthetic.scheme_registry import scheme_codes
 
 RB = load_rulebook()
-KEYS = {
-    "visit_logs": "visit_id",
-    "long_visit_registrations": "registration_id",
-    "transfers": "transfer_id",
-    "condition_changes": "change_id",
-    "degree_assignments": "assignment_id",
-    "disciplinary_events": "event_id",
-    "persons": "person_id",
-}
 
 
 def cited(world, label, table: str) -> pd.DataFrame:
     """The rows of ``table`` a label cites."""
     ids = [r.split(":", 1)[1] for r in label["records"].split(";") if r.startswith(table + ":")]
     frame = world.tables[table]
-    return frame[frame[KEYS[table]].isin(ids)]
+    return frame[frame[TABLES_BY_NAME[table].key[0]].isin(ids)]
 
 
 def kin_pairs(world, entitled_only: bool = True) -> set[tuple[str, str]]:
@@ -318,7 +310,7 @@ def test_the_predicates_reject_legitimate_records(code):
         frame = frame[frame["to_condition"].eq("light")]
     sample = frame.head(20)
     assert len(sample), code
-    key = KEYS[table]
+    key = TABLES_BY_NAME[table].key[0]
     for _, row in sample.iterrows():
         label = {"subject_id": row["convict_id"], "records": f"{table}:{row[key]}"}
         assert not PREDICATES[code](world, label), (code, row[key])

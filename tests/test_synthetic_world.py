@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from anomaly.cli import app
+from anomaly.record_schema import TABLES_BY_NAME
 from anomaly.records import load_drop
 from anomaly.rulebook import load_rulebook
 from anomaly.synthetic.drop_writing import write_world
@@ -17,14 +18,10 @@ from anomaly.synthetic.scheme_registry import build_world, scheme_codes
 from anomaly.validation import validate_drop
 
 KEYS = {
-    "visit_logs": "visit_id",
-    "long_visit_registrations": "registration_id",
-    "transfers": "transfer_id",
-    "condition_changes": "change_id",
-    "degree_assignments": "assignment_id",
-    "disciplinary_events": "event_id",
-    "persons": "person_id",
-}
+    table: TABLES_BY_NAME[table].key[0]
+    for table in ("visit_logs", "long_visit_registrations", "transfers", "condition_changes",
+                  "degree_assignments", "disciplinary_events", "persons")
+}  # fmt: skip
 
 
 def test_same_seed_same_world():

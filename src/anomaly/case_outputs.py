@@ -12,19 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from anomaly.rules.rule import FLAG_COLUMNS
 from anomaly.scoring import Scored
 
-SPEC_FLAG_COLUMNS = [
-    "flag_id",
-    "rule",
-    "table",
-    "record_id",
-    "convict_id",
-    "staff_id",
-    "facility_id",
-    "score",
-    "explanation",
-]
+SPEC_FLAG_COLUMNS = ["flag_id", *(c for c in FLAG_COLUMNS if c != "evidence")]
+"""flags.csv as records.md fixes it (the evidence of a finding goes into its case)."""
 
 
 def write_scored(scored: Scored, out: Path | str) -> None:

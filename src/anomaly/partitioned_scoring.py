@@ -71,8 +71,7 @@ def partition_snapshot(
         pd.Timestamp(summary["extracted_at"]),
         tuple(summary["optional_tables_missing"]),
     )
-    snapshot.__dict__["stays"] = stays  # everyone's stays: occupancy crosses partitions
-    return snapshot
+    return snapshot.with_stays(stays)
 
 
 def score_partition(snapshot: Snapshot) -> RuleRun:

@@ -58,6 +58,16 @@ class Snapshot:
             self.tables["transfers"], self.tables["convicts"], self.extracted_at
         )
 
+    def with_stays(self, stays: pd.DataFrame) -> Snapshot:
+        """This snapshot with ``stays`` given, not derived from its own transfers.
+
+        For a partition of convicts: an institution's occupancy counts every
+        convict in it, so the stays of the whole registry are handed in.
+        """
+        snapshot = Snapshot(self.tables, self.rulebook, self.extracted_at, self.missing)
+        snapshot.__dict__["stays"] = stays  # fills the cached property
+        return snapshot
+
     def rule_level(self, facility_ids: pd.Series) -> pd.Series:
         """The level whose rules apply (mixed institutions follow medium, as assumed)."""
         level = facility_ids.map(self.level)

@@ -25,13 +25,13 @@ def read_summary(out: Path | str) -> dict[str, Any]:
     return json.loads((Path(out) / "validation_summary.json").read_text(encoding="utf-8"))
 
 
-def read_accepted(out: Path | str) -> dict[str, pd.DataFrame]:
-    """Accepted tables of a validated run (tables not delivered are absent)."""
+def read_accepted(out: Path | str, only: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]:
+    """Accepted tables of a validated run (all, or ``only`` those; absent ones are left out)."""
     folder = Path(out) / "accepted"
     return {
         spec.name: pd.read_parquet(folder / f"{spec.name}.parquet")
         for spec in TABLES
-        if (folder / f"{spec.name}.parquet").exists()
+        if (folder / f"{spec.name}.parquet").exists() and (not only or spec.name in only)
     }
 
 
