@@ -100,8 +100,9 @@ def test_cases_combine_rules_by_noisy_or_and_keep_their_ids():
     assert fewer["case_id"].iloc[0] != first["case_id"]  # another finding, another case id
 
 
-def test_every_rule_and_detector_has_a_subject():
-    assert {r.code for r in RULES} | {d.code for d in DETECTORS} == set(SUBJECTS)
+def test_a_finding_of_an_unknown_rule_is_refused_not_given_to_a_convict():
+    with pytest.raises(ValueError, match="VIS-TYPO"):
+        assemble_cases(pd.DataFrame([flag("VIS-TYPO", "V1")]), SUBJECTS)
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,10 @@ def assemble_cases(flags: pd.DataFrame, subjects: dict[str, str]) -> pd.DataFram
     """Cases from flags; ``subjects`` maps a rule or detector code to its subject type."""
     if flags.empty:
         return pd.DataFrame(columns=CASE_COLUMNS)
-    f = flags.assign(subject_type=flags["rule"].map(subjects).fillna("convict"))
+    unknown = set(flags["rule"]) - set(subjects)
+    if unknown:  # a finding nobody said whom it is about must not land on a convict by default
+        raise ValueError(f"no subject type for rules {sorted(unknown)}")
+    f = flags.assign(subject_type=flags["rule"].map(subjects))
     f["subject_id"] = _subject_ids(f)
     f = f.dropna(subset=["subject_id"])
     f["ref"] = f["table"] + ":" + f["record_id"].astype(str)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,7 @@ class World:
     tables: dict[str, pd.DataFrame]
     extracted_at: pd.Timestamp
     labels: list[dict] = field(default_factory=list)
+    _numbered: Counter = field(default_factory=Counter, repr=False)  # labels per code so far
 
     def label(
         self,
@@ -49,9 +51,10 @@ class World:
         note: str = "",
     ) -> None:
         """Record one planted instance or legitimate oddity."""
+        self._numbered[code] += 1
         self.labels.append(
             {
-                "instance_id": f"{code}-{sum(x['code'] == code for x in self.labels) + 1:03d}",
+                "instance_id": f"{code}-{self._numbered[code]:03d}",
                 "kind": kind,
                 "code": code,
                 "subject_type": subject_type,
