@@ -15,7 +15,7 @@ from anomaly.registry_snapshot import Snapshot
 from anomaly.rule_engine import run_rules
 from anomaly.rulebook import load_rulebook
 from anomaly.rules import RULES, RULES_BY_CODE
-from anomaly.rules.rule import FLAG_COLUMNS, Findings
+from anomaly.rules.rule import FLAG_COLUMNS, Findings, Reasons
 
 D = pd.Timestamp
 TYPES = {
@@ -484,3 +484,38 @@ def test_the_rule_book_weighs_exactly_the_registered_rules(tmp_path):
     override.write_text("scoring:\n  rule_weights:\n    VIS-TYPO: 0.5\n")
     with pytest.raises(RulebookError, match="VIS-TYPO"):
         run_rules(Snapshot.of(snapshot().tables, load_rulebook(override), D("2025-01-05")))
+
+
+def test_reasons_explain_only_the_rows_found_in_the_order_given():
+    rows = pd.DataFrame({"n": [1, 2, 3, 4]})
+    reasons = Reasons(rows)
+    reasons.add(rows["n"].gt(2), "large")
+    reasons.add(rows["n"].eq(4) | rows["n"].eq(1), "n is " + rows["n"].astype(str))
+    assert reasons.found.tolist() == [True, False, True, True]
+    hit = rows[reasons.found]
+    assert reasons.explain("row " + hit["n"].astype(str)).tolist() == [
+        "row 1: n is 1",
+        "row 3: large",
+        "row 4: large; n is 4",
+    ]
+
+
+def test_a_reason_not_aligned_with_the_rows_is_refused():
+    rows = pd.DataFrame({"n": [1, 2, 3]})
+    with pytest.raises(ValueError, match="aligned"):
+        Reasons(rows).add(rows["n"].gt(1).sort_index(ascending=False), "reordered")
+
+
+def test_kinship_is_matched_for_ids_absent_from_their_tables_and_never_on_a_null_visitor():
+    stray = {
+        "visit_logs": [
+            {**visit("V1", "2021-03-01", person="P9"), "convict_id": "X9"},
+            visit("V2", "2021-03-01", person=None),
+        ],
+        "kinship": [{**base()["kinship"][0], "convict_id": "X9", "person_id": "P9"}],
+    }
+    found = flagged("VIS-KIN", stray)
+    assert found["record_id"].tolist() == ["V2"]
+    assert found["explanation"].tolist() == [
+        "long visit on 2021-03-01 by (no visitor id): unidentified visitor"
+    ]

@@ -2,8 +2,8 @@
 
 A snapshot holds the typed, accepted rows of every delivered table, the rule
 book in force and the extraction time, plus the derived views several rules
-share (where each convict was, which condition and degree held on a date).
-Derived views are computed once, on first use.
+share (where each convict was, which condition and degree held on a date,
+id columns as integer codes). Derived views are computed once, on first use.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from functools import cached_property
 
 import pandas as pd
 
+from anomaly.id_codes import IdCodes
 from anomaly.placement_history import stays_from_transfers
 from anomaly.rulebook import Rulebook
 
@@ -44,6 +45,11 @@ class Snapshot:
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
+
+    @cached_property
+    def ids(self) -> IdCodes:
+        """Id columns as shared integer codes (``s.ids("visit_logs", "convict_id")``), for joins."""
+        return IdCodes(self.tables)
 
     @cached_property
     def level(self) -> pd.Series:
@@ -90,9 +96,11 @@ def as_of(
     """
     left = events[[by, on]].reset_index(names="_row")
     left["_at"] = left[on].astype("datetime64[us]")
-    left[by] = left[by].astype(str)
     right = history[[by, *columns]].assign(_at_history=history[history_on].astype("datetime64[us]"))
-    right = right.dropna(subset=["_at_history"]).assign(**{by: history[by].astype(str)})
+    if not pd.api.types.is_integer_dtype(left[by]):  # ids, unless given as integer codes
+        left[by] = left[by].astype(str)
+        right = right.assign(**{by: history[by].astype(str)})
+    right = right.dropna(subset=["_at_history"])
     merged = pd.merge_asof(
         left.drop(columns=[on]).sort_values("_at", kind="stable"),
         right.sort_values("_at_history", kind="stable"),

@@ -18,9 +18,8 @@ import pandas as pd
 from anomaly.registry_snapshot import Snapshot, as_of
 from anomaly.rules.rule import (
     Findings,
+    Reasons,
     Rule,
-    add_reason,
-    explained,
     flags,
     insufficient,
     none_insufficient,
@@ -64,26 +63,24 @@ def check(s: Snapshot) -> Findings:
             "strict_to_regular",
         )
     }
-    reasons = pd.Series("", index=moves.index)
+    reasons = Reasons(moves)
     pair = list(zip(moves["from_condition"], moves["to_condition"], strict=True))
     step = pd.Series([p in STEPS or p[1] == "strict" for p in pair], index=moves.index)
-    reasons = add_reason(reasons, ~step, "skips a step")
-    missing = none_insufficient()
-    reasons, missing = _to_light(s, moves, months, reasons)
-    reasons = _to_preferential(moves, months, reasons)
-    reasons = _back_to_regular(moves, months, reasons)
+    reasons.add(~step, "skips a step")
+    missing = _to_light(s, moves, months, reasons)
+    _to_preferential(moves, months, reasons)
+    _back_to_regular(moves, months, reasons)
     demoted = (moves["from_condition"].eq("light") & moves["to_condition"].eq("regular")) | (
         moves["from_condition"].eq("preferential")
         & moves["to_condition"].isin(["light", "regular"])
     )
-    reasons = add_reason(
-        reasons,
+    reasons.add(
         demoted & moves["penalties_since"].eq(0),
         "moved back without a penalty since the last change",
     )
     to_strict = moves["to_condition"].eq("strict") & moves["degree"].ne(-3)
-    reasons = add_reason(reasons, to_strict, "moved to strict without being a malicious violator")
-    hit = moves[reasons.ne("")]
+    reasons.add(to_strict, "moved to strict without being a malicious violator")
+    hit = moves[reasons.found]
     what = (
         hit["from_condition"]
         + " -> "
@@ -95,7 +92,7 @@ def check(s: Snapshot) -> Findings:
         CODE,
         "condition_changes",
         hit,
-        explained(hit, reasons, what),
+        reasons.explain(what),
     )
     return Findings(found, missing)
 
@@ -105,48 +102,46 @@ def _served(moves: pd.DataFrame, start: pd.Series, months: pd.Series) -> pd.Seri
     return (_shifted(start, months) <= moves["changed_on"]).fillna(False).astype(bool)
 
 
-def _to_light(s, moves, months, reasons):
+def _to_light(s, moves, months, reasons: Reasons) -> pd.DataFrame:
+    """Adds the reasons against moves to light conditions; returns who could not be judged."""
     light = moves["from_condition"].eq("regular") & moves["to_condition"].eq("light")
     complete = moves["level"].eq("complete")
     start = moves["since"].where(~complete, moves["sentence_start"])
     served = _served(moves, start, months["regular_to_light"])
     no_light = months["regular_to_light"].isna()
-    reasons = add_reason(reasons, light & no_light, "no light conditions at this institution")
-    reasons = add_reason(
-        reasons,
+    reasons.add(light & no_light, "no light conditions at this institution")
+    reasons.add(
         light & ~no_light & ~served,
         "less than "
         + months["regular_to_light"].astype("Int64").astype(str)
         + " months in regular",
     )
-    reasons = add_reason(reasons, light & (moves["degree"] < 1), "degree below +1")
+    reasons.add(light & (moves["degree"] < 1), "degree below +1")
     juvenile = moves["level"].eq("juvenile")
-    reasons = add_reason(
-        reasons, light & juvenile & (moves["penalties_since"] > 0), "a penalty while in regular"
-    )
+    reasons.add(light & juvenile & (moves["penalties_since"] > 0), "a penalty while in regular")
     missing = none_insufficient()
     needs_work = light & ~complete
     if s.has("work_assignments"):
         work = working_on(moves, "changed_on", s["work_assignments"])
         enough = (work["work"] & work["study"]).where(juvenile, work["work"] | work["study"])
-        reasons = add_reason(reasons, needs_work & ~enough, "no work or study on record")
+        reasons.add(needs_work & ~enough, "no work or study on record")
     else:
         missing = insufficient(
             moves.loc[needs_work, "convict_id"], "work_assignments not delivered"
         )
-    return reasons, missing
+    return missing
 
 
-def _to_preferential(moves, months, reasons):
+def _to_preferential(moves, months, reasons: Reasons) -> None:
     pref = moves["from_condition"].eq("light") & moves["to_condition"].eq("preferential")
     none = months["light_to_preferential"].isna()
-    reasons = add_reason(reasons, pref & none, "no preferential conditions at this institution")
+    reasons.add(pref & none, "no preferential conditions at this institution")
     served = _served(moves, moves["since"], months["light_to_preferential"])
-    reasons = add_reason(reasons, pref & ~none & ~served, "too short a time in light")
-    reasons = add_reason(reasons, pref & moves["degree"].ne(3), "degree below +3")
+    reasons.add(pref & ~none & ~served, "too short a time in light")
+    reasons.add(pref & moves["degree"].ne(3), "degree below +3")
     before = _shifted(moves["sentence_end"], -months["preferential_before_release"])
     far = moves["sentence_end"].isna() | (moves["changed_on"] < before)
-    return add_reason(reasons, pref & ~none & far, "not within the months before release")
+    reasons.add(pref & ~none & far, "not within the months before release")
 
 
 def _shifted(dates: pd.Series, months: pd.Series) -> pd.Series:
@@ -158,15 +153,13 @@ def _shifted(dates: pd.Series, months: pd.Series) -> pd.Series:
     return out
 
 
-def _back_to_regular(moves, months, reasons):
+def _back_to_regular(moves, months, reasons: Reasons) -> None:
     back = moves["from_condition"].eq("strict") & moves["to_condition"].eq("regular")
     served = _served(moves, moves["since"], months["strict_to_regular"])
-    reasons = add_reason(reasons, back & ~served, "too short a time in strict")
-    reasons = add_reason(
-        reasons, back & (moves["penalties_since"] > 0), "a penalty while in strict"
-    )
+    reasons.add(back & ~served, "too short a time in strict")
+    reasons.add(back & (moves["penalties_since"] > 0), "a penalty while in strict")
     complete = moves["level"].eq("complete")
-    return add_reason(reasons, back & complete & (moves["degree"] < 1), "degree below +1")
+    reasons.add(back & complete & (moves["degree"] < 1), "degree below +1")
 
 
 RULE = Rule(

@@ -14,8 +14,8 @@ import pandas as pd
 from anomaly.registry_snapshot import Snapshot, as_of
 from anomaly.rules.rule import (
     Findings,
+    Reasons,
     Rule,
-    add_reason,
     flags,
     insufficient,
     none_insufficient,
@@ -38,27 +38,24 @@ def check(s: Snapshot) -> Findings:
     latest = as_of(positive, "assigned_on", incentives, "occurred_on", ["occurred_on", "event_id"])
     positive["incentive_on"] = latest["occurred_on"]
 
-    reasons = pd.Series("", index=positive.index)
+    reasons = Reasons(positive)
     d = positive["degree"]
     skipped = (d >= 2) & (positive["held"] < d - 1)
-    reasons = add_reason(
-        reasons,
+    reasons.add(
         skipped,
         "skips a step: +" + d.astype(str) + " without a prior +" + (d - 1).astype(str),
     )
     one = d.eq(1)
     months1 = rb.positive_1_clean_months.value
     no_incentive = one & positive["incentive_on"].isna()
-    reasons = add_reason(reasons, no_incentive, "+1 with no incentive on record")
+    reasons.add(no_incentive, "+1 with no incentive on record")
     too_soon = one & (
         positive["incentive_on"] + pd.DateOffset(months=months1) > positive["assigned_on"]
     )
-    reasons = add_reason(
-        reasons, too_soon, f"+1 less than {months1} months after the latest incentive"
-    )
+    reasons.add(too_soon, f"+1 less than {months1} months after the latest incentive")
     since = positive["incentive_on"].where(one, positive["held_since"])
     dirty = count_in_window(positive, "assigned_on", penalties, "occurred_on", since) > 0
-    reasons = add_reason(reasons, dirty, "a penalty since the period began")
+    reasons.add(dirty, "a penalty since the period began")
     for step, months in (
         (2, rb.positive_2_months_after_1.value),
         (3, rb.positive_3_months_after_2.value),
@@ -68,23 +65,16 @@ def check(s: Snapshot) -> Findings:
             & ~skipped
             & (positive["held_since"] + pd.DateOffset(months=months) > positive["assigned_on"])
         )
-        reasons = add_reason(reasons, short, f"+{step} less than {months} months after +{step - 1}")
+        reasons.add(short, f"+{step} less than {months} months after +{step - 1}")
     missing = none_insufficient()
     if s.has("memberships"):
         member = member_on(positive, "assigned_on", s["memberships"])
-        reasons = add_reason(
-            reasons, (d >= 2) & ~member, "not a member of a voluntary organisation"
-        )
+        reasons.add((d >= 2) & ~member, "not a member of a voluntary organisation")
     else:
         missing = insufficient(positive.loc[d >= 2, "convict_id"], "memberships not delivered")
-    hit = positive[reasons.ne("")]
-    explanation = (
-        "degree +"
-        + hit["degree"].astype(str)
-        + " on "
-        + hit["assigned_on"].dt.strftime("%Y-%m-%d")
-        + ": "
-        + reasons[hit.index].str.strip("; ")
+    hit = positive[reasons.found]
+    what = (
+        "degree +" + hit["degree"].astype(str) + " on " + hit["assigned_on"].dt.strftime("%Y-%m-%d")
     )
     evidence = "disciplinary_events:" + latest["event_id"].reindex(hit.index).astype(
         "string"
@@ -93,7 +83,7 @@ def check(s: Snapshot) -> Findings:
         CODE,
         "degree_assignments",
         hit,
-        explanation,
+        reasons.explain(what),
         evidence=evidence.where(latest["event_id"].reindex(hit.index).notna(), ""),
     )
     return Findings(found, missing)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from anomaly.registry_snapshot import Snapshot
-from anomaly.rules.rule import Findings, Rule, add_reason, explained, flags, none_insufficient
+from anomaly.rules.rule import Findings, Reasons, Rule, flags, none_insufficient
 
 CODE = "TRF-HOME"
 DISCRETIONARY = {"operational_need", "own_safety", "order_maintenance", "other"}
@@ -38,20 +38,18 @@ def check(s: Snapshot) -> Findings:
     court = homeward["convict_id"].map(convicts["court_security_level"])
     from_level = homeward["from_facility_id"].map(f["security_level"])
     ground = homeward["ground"]
-    reasons = pd.Series("", index=homeward.index)
+    reasons = Reasons(homeward)
     into_mixed = to_level.eq("mixed") & court.ne("mixed")
-    reasons = add_reason(reasons, into_mixed, "into the pre-trial centre of the home region")
+    reasons.add(into_mixed, "into the pre-trial centre of the home region")
     other_level = ~to_level.eq("mixed") & (to_level != court) & (to_level != from_level)
-    reasons = add_reason(
-        reasons,
+    reasons.add(
         other_level,
         "into a " + to_level.astype(str) + " institution; the court ordered " + court.astype(str),
     )
     occupancy = _occupancy(s.stays, homeward, "to_facility_id", "arrived_on")
     capacity = homeward["to_facility_id"].map(f["capacity"])
     full = occupancy > capacity
-    reasons = add_reason(
-        reasons,
+    reasons.add(
         full,
         "into a full institution ("
         + occupancy.astype(str)
@@ -59,13 +57,12 @@ def check(s: Snapshot) -> Findings:
         + capacity.astype(str)
         + " places)",
     )
-    strong = reasons.ne("")
-    reasons = add_reason(
-        reasons,
+    strong = reasons.found
+    reasons.add(
         pd.Series(True, index=homeward.index),
         "a discretionary move (" + ground.astype(str) + ") back to the home region",
     )
-    hit = homeward[reasons.ne("")]
+    hit = homeward[reasons.found]
     score = pd.Series(np.where(strong, 1.0, DISCRETIONARY_ONLY), index=homeward.index)
     what = (
         "transfer on "
@@ -77,7 +74,7 @@ def check(s: Snapshot) -> Findings:
         CODE,
         "transfers",
         hit,
-        explained(hit, reasons, what),
+        reasons.explain(what),
         score=score,
         facility="to_facility_id",
     )

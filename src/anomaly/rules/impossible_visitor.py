@@ -7,10 +7,8 @@ have visited: the log hides someone else.
 
 from __future__ import annotations
 
-import pandas as pd
-
 from anomaly.registry_snapshot import Snapshot
-from anomaly.rules.rule import Findings, Rule, add_reason, explained, flags, none_insufficient
+from anomaly.rules.rule import Findings, Reasons, Rule, flags, none_insufficient
 
 CODE = "VIS-IMPOSSIBLE"
 
@@ -30,16 +28,13 @@ def check(s: Snapshot) -> Findings:
     jailed = (joined["sentence_start"] <= day) & (
         joined["released_on"].isna() | (joined["released_on"] > day)
     )
-    reasons = pd.Series("", index=joined.index)
-    reasons = add_reason(
-        reasons, dead, "visitor died on " + joined["death_date"].dt.strftime("%Y-%m-%d")
-    )
-    reasons = add_reason(
-        reasons,
+    reasons = Reasons(joined)
+    reasons.add(dead, "visitor died on " + joined["death_date"].dt.strftime("%Y-%m-%d"))
+    reasons.add(
         jailed,
         "visitor was in custody (convict " + joined["visitor_convict"].astype(str) + ")",
     )
-    hit = joined[reasons.ne("")]
+    hit = joined[reasons.found]
     what = hit["visit_type"] + " visit on " + hit["started_at"].dt.strftime("%Y-%m-%d")
     evidence = "persons:" + hit["visitor_person_id"].astype(str)
     return Findings(
@@ -47,7 +42,7 @@ def check(s: Snapshot) -> Findings:
             CODE,
             "visit_logs",
             hit,
-            explained(hit, reasons, what),
+            reasons.explain(what),
             evidence=evidence,
         ),
         none_insufficient(),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from anomaly.registry_snapshot import Snapshot
-from anomaly.rules.rule import Findings, Rule, add_reason, explained, flags, none_insufficient
+from anomaly.rules.rule import Findings, Reasons, Rule, flags, none_insufficient
 from anomaly.rules.windows import count_in_window
 
 CODE = "DEG-NEG"
@@ -31,25 +31,22 @@ def check(s: Snapshot) -> Findings:
     )
     d = negative["degree"]
     need = d.map({-1: 1, -2: rb.negative_2_min_penalties.value, -3: 1})
-    reasons = pd.Series("", index=negative.index)
-    reasons = add_reason(
-        reasons,
+    reasons = Reasons(negative)
+    reasons.add(
         count < need,
         "penalties in the 12 months before: " + count.astype(str) + ", needed " + need.astype(str),
     )
-    reasons = add_reason(
-        reasons,
+    reasons.add(
         d.eq(-3) & n_malicious.eq(0) & (count >= need),
         "no malicious-violator decision in the 12 months before",
     )
     tolerance = pd.Timedelta(days=s.rulebook.record_keeping.backdating_tolerance_days.value)
     late_basis = _basis_entered_after(negative, penalties, year_before, tolerance)
-    reasons = add_reason(
-        reasons,
+    reasons.add(
         late_basis & (count >= need),
         "its penalties were entered in the register long after the degree",
     )
-    hit = negative[reasons.ne("")]
+    hit = negative[reasons.found]
     what = (
         "degree " + hit["degree"].astype(str) + " on " + hit["assigned_on"].dt.strftime("%Y-%m-%d")
     )
@@ -58,7 +55,7 @@ def check(s: Snapshot) -> Findings:
             CODE,
             "degree_assignments",
             hit,
-            explained(hit, reasons, what),
+            reasons.explain(what),
         ),
         none_insufficient(),
     )

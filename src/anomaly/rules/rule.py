@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from anomaly.record_schema import TABLES_BY_NAME
@@ -122,23 +123,59 @@ def _values(value, rows: pd.DataFrame, kind) -> list:
     return [kind(value)] * len(rows)
 
 
-def add_reason(reasons: pd.Series, mask: pd.Series, text: pd.Series | str) -> pd.Series:
-    """Append ``text`` to the reasons of the rows where ``mask`` holds.
+class Reasons:
+    """What is wrong with which rows of a frame: masks first, texts only for the rows found.
 
-    Only the masked rows are touched (most rows break nothing), so a rule
-    costs little more than its masks.
+    Most rows break nothing, so a rule costs little more than its masks; the
+    reason texts are joined only for the rows flagged. Masks and text series
+    are aligned with the rows (same index, same order).
     """
-    mask = mask.fillna(False).astype(bool)
-    if not mask.any():
-        return reasons
-    out = reasons.copy()
-    chosen = mask[mask].index
-    addition = text.reindex(chosen).astype(str) if isinstance(text, pd.Series) else text
-    out.loc[chosen] = reasons.loc[chosen] + addition + "; "
-    return out
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        self._index = rows.index
+        self._parts: list[tuple[np.ndarray, pd.Series | str]] = []
+
+    def add(self, mask: pd.Series | np.ndarray, text: pd.Series | str) -> None:
+        """``text`` is a reason against the rows where ``mask`` holds (null counts as not)."""
+        if isinstance(text, pd.Series):
+            self._aligned(text)
+        self._parts.append((self._positions(mask), text))
+
+    @property
+    def found(self) -> np.ndarray:
+        """Which rows have at least one reason."""
+        out = np.zeros(len(self._index), dtype=bool)
+        for mask, _ in self._parts:
+            out |= mask
+        return out
+
+    def explain(self, what: pd.Series) -> pd.Series:
+        """``what: reason; reason`` for the rows found (``what`` holds one entry per found row)."""
+        found = np.flatnonzero(self.found)
+        if len(what) != len(found):
+            raise ValueError(f"{len(what)} descriptions for {len(found)} rows found")
+        text = np.full(len(found), "", dtype=object)
+        for mask, part in self._parts:
+            chosen = mask[found]
+            if chosen.any():
+                text[chosen] += _texts(part, found[chosen]) + "; "
+        reasons = np.array([t.rstrip("; ") for t in text], dtype=object)
+        return pd.Series(_texts(what, np.arange(len(what))) + ": " + reasons, index=what.index)
+
+    def _positions(self, mask: pd.Series | np.ndarray) -> np.ndarray:
+        if isinstance(mask, pd.Series):
+            self._aligned(mask)
+            return mask.fillna(False).astype(bool).to_numpy()
+        if len(mask) != len(self._index):
+            raise ValueError(f"a mask of {len(mask)} for {len(self._index)} rows")
+        return np.asarray(mask, dtype=bool)
+
+    def _aligned(self, series: pd.Series) -> None:
+        if not (series.index is self._index or series.index.equals(self._index)):
+            raise ValueError("a reason's mask or text must be aligned with the rule's rows")
 
 
-def explained(rows: pd.DataFrame, reasons: pd.Series, what: pd.Series) -> pd.Series:
-    """``what: reason; reason`` for the rows given."""
-    text = reasons.reindex(rows.index).astype("string").str.rstrip("; ")
-    return what.reindex(rows.index).astype("string") + ": " + text
+def _texts(values: pd.Series | str, positions: np.ndarray) -> np.ndarray | str:
+    if isinstance(values, str):
+        return values
+    return values.iloc[positions].astype("string").fillna("?").to_numpy(dtype=object)

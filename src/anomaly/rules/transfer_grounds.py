@@ -8,23 +8,21 @@ reorganised or liquidated (``closed_on`` near the move): TRF-REORG.
 
 from __future__ import annotations
 
-import pandas as pd
-
 from anomaly.registry_snapshot import Snapshot
-from anomaly.rules.rule import Findings, Rule, add_reason, explained, flags, none_insufficient
+from anomaly.rules.rule import Findings, Reasons, Rule, flags, none_insufficient
 
 CODE = "TRF-GROUNDS"
 
 
 def check(s: Snapshot) -> Findings:
     t = s["transfers"]
-    reasons = pd.Series("", index=t.index)
-    reasons = add_reason(reasons, t["ground"].isna(), "no ground recorded")
-    reasons = add_reason(reasons, t["order_no"].isna(), "no order number")
+    reasons = Reasons(t)
+    reasons.add(t["ground"].isna(), "no ground recorded")
+    reasons.add(t["order_no"].isna(), "no order number")
     consented = t["consent"].astype("boolean").fillna(False).astype(bool)
     no_consent = t["ground"].eq("operational_need") & ~consented
-    reasons = add_reason(reasons, no_consent, "operational need without the convict's consent")
-    hit = t[reasons.ne("")]
+    reasons.add(no_consent, "operational need without the convict's consent")
+    hit = t[reasons.found]
     what = (
         "transfer on "
         + hit["departed_on"].dt.strftime("%Y-%m-%d")
@@ -35,7 +33,7 @@ def check(s: Snapshot) -> Findings:
         CODE,
         "transfers",
         hit,
-        explained(hit, reasons, what),
+        reasons.explain(what),
         facility="to_facility_id",
     )
     return Findings(found, none_insufficient())

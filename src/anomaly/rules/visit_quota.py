@@ -7,49 +7,59 @@ the extra visits of that type granted as incentives earlier that year.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from anomaly.registry_snapshot import Snapshot, as_of
-from anomaly.rulebook import LEVELS
+from anomaly.rulebook import CONDITIONS, LEVELS
 from anomaly.rules.rule import Findings, Rule, flags, insufficient
 
 CODE = "VIS-QUOTA"
+TYPES = ("short", "long")
 EXTRA = {"short": "extra_short_visit", "long": "extra_long_visit"}
 
 
 def check(s: Snapshot) -> Findings:
-    needed = ["visit_id", "convict_id", "facility_id", "visit_type", "started_at", "logged_by"]
-    visits = s["visit_logs"][needed].sort_values(["convict_id", "started_at"], kind="stable")
-    visits = visits.assign(year=visits["started_at"].dt.year)
-    condition = as_of(visits, "started_at", s["condition_changes"], "changed_on", ["to_condition"])[
-        "to_condition"
-    ]
-    visits = visits.assign(
-        level=s.level.reindex(visits["facility_id"].astype(str)).to_numpy(),
-        condition=condition.astype(object),
+    v = s["visit_logs"]
+    convict = s.ids("visit_logs", "convict_id")
+    started = v["started_at"].to_numpy()
+    order = np.lexsort((started, convict))  # by convict, then time; ties keep registry order
+    visits = pd.DataFrame(
+        {
+            "convict": convict[order],
+            "started_at": started[order],
+            "year": v["started_at"].dt.year.to_numpy()[order],
+            "kind": _codes(v["visit_type"], TYPES)[order],
+            "level": _facility_levels(s)[s.ids("visit_logs", "facility_id")][order],
+        }
     )
-    visits["quota"] = (
-        _quota_table(s)
-        .reindex(
-            pd.MultiIndex.from_arrays(
-                [visits["level"], visits["condition"], visits["visit_type"].astype(object)]
-            )
-        )
-        .to_numpy()
+    changes = s["condition_changes"]
+    history = pd.DataFrame(
+        {
+            "convict": s.ids("condition_changes", "convict_id"),
+            "changed_on": changes["changed_on"],
+            "condition": _codes(changes["to_condition"], CONDITIONS),
+        }
     )
-    visits["n"] = visits.groupby(["convict_id", "year", "visit_type"]).cumcount() + 1
+    held = as_of(visits, "started_at", history, "changed_on", ["condition"], by="convict")
+    visits["condition"] = held["condition"].fillna(-1).astype(int).to_numpy()
+    visits["quota"] = _quota_table(s)[visits["level"], visits["condition"], visits["kind"]]
+    group = (visits["convict"] * 10_000 + visits["year"]) * len(TYPES) + visits["kind"]
+    visits["n"] = group.groupby(group, sort=False).cumcount() + 1
     visits["extras"] = _extras_before(s, visits)
     over = visits[(visits["n"] > visits["quota"] + visits["extras"]) & visits["quota"].notna()]
+    hit = v.iloc[order[over.index]]
+    over = over.set_axis(hit.index)
     explanation = (
-        over["visit_type"]
+        hit["visit_type"]
         + " visit no. "
         + over["n"].astype(str)
         + " in "
         + over["year"].astype(str)
         + " at a "
-        + over["level"]
+        + over["level"].map(dict(enumerate(LEVELS)))
         + " institution in "
-        + over["condition"].astype(str)
+        + over["condition"].map(dict(enumerate(CONDITIONS)))
         + " conditions: quota "
         + over["quota"].astype(int).astype(str)
         + " + "
@@ -57,38 +67,68 @@ def check(s: Snapshot) -> Findings:
         + " incentive visits"
     )
     excess = (over["n"] - over["quota"] - over["extras"]).clip(1, 4)
-    unknown = visits.loc[visits["condition"].isna(), "convict_id"]
+    unknown = v["convict_id"].iloc[order[visits["condition"].to_numpy() < 0]]
     return Findings(
-        flags(CODE, "visit_logs", over, explanation, 0.6 + 0.1 * excess),
+        flags(CODE, "visit_logs", hit, explanation, 0.6 + 0.1 * excess),
         insufficient(unknown, "no condition on record for the visit date"),
     )
 
 
-def _quota_table(s: Snapshot) -> pd.Series:
-    """Quota by (level, condition, visit type); conditions an institution lacks are left out."""
-    rows = {}
-    for level in LEVELS:
-        for condition in ("strict", "regular", "light", "preferential"):
+def _codes(values: pd.Series, names: tuple[str, ...]) -> np.ndarray:
+    """Position of each value in ``names``; -1 for anything else or null."""
+    return pd.Categorical(values, categories=list(names)).codes.astype(np.int64)
+
+
+def _facility_levels(s: Snapshot) -> np.ndarray:
+    """Level code by facility code, with -1 appended for unknown or missing institutions.
+
+    Indexing it with facility codes gives -1 for a null (-1) code and for an
+    institution missing from the facilities table.
+    """
+    known = _codes(s["facilities"]["security_level"], LEVELS)
+    strays = s.ids("visit_logs", "facility_id").max(initial=0) + 1 - len(known)
+    return np.concatenate([known, np.full(max(strays, 0) + 1, -1)])
+
+
+def _quota_table(s: Snapshot) -> np.ndarray:
+    """Quota by (level, condition, visit type) codes; NaN where the institution lacks it.
+
+    The last entry of each axis is NaN, so a -1 code (unknown) finds no quota.
+    """
+    table = np.full((len(LEVELS) + 1, len(CONDITIONS) + 1, len(TYPES) + 1), np.nan)
+    for i, level in enumerate(LEVELS):
+        for j, condition in enumerate(CONDITIONS):
             q = s.rulebook.quota(level, condition)
             if q is not None:
-                rows[(level, condition, "short")], rows[(level, condition, "long")] = q
-    return pd.Series(rows, dtype=float)
+                table[i, j, : len(TYPES)] = q
+    return table
 
 
 def _extras_before(s: Snapshot, visits: pd.DataFrame) -> pd.Series:
     """Extra visits of the same type granted as incentives earlier in the visit's year."""
     events = s["disciplinary_events"]
+    convict = s.ids("disciplinary_events", "convict_id")
     out = pd.Series(0, index=visits.index)
     for kind, measure in EXTRA.items():
-        granted = events[events["kind"].eq("incentive") & events["measure"].eq(measure)]
-        granted = granted.assign(year=granted["occurred_on"].dt.year)
-        rows = visits[visits["visit_type"].eq(kind)]
-        pairs = (
-            rows[["convict_id", "year", "started_at"]]
-            .reset_index(names="_row")
-            .merge(granted[["convict_id", "year", "occurred_on"]], on=["convict_id", "year"])
+        granted = (events["kind"].eq("incentive") & events["measure"].eq(measure)).to_numpy(
+            dtype=bool, na_value=False
         )
-        earlier = pairs[pairs["occurred_on"] <= pairs["started_at"]]
+        occurred = events["occurred_on"][granted]
+        given = pd.DataFrame(
+            {
+                "_year_of": convict[granted] * 10_000 + occurred.dt.year.to_numpy(),
+                "occurred_on": occurred.to_numpy(),
+            }
+        )
+        rows = visits[visits["kind"].eq(TYPES.index(kind))]
+        pairs = (
+            pd.DataFrame(
+                {"_year_of": rows["convict"] * 10_000 + rows["year"], "at": rows["started_at"]}
+            )
+            .reset_index(names="_row")
+            .merge(given, on="_year_of")
+        )
+        earlier = pairs[pairs["occurred_on"] <= pairs["at"]]
         out = out.add(earlier.groupby("_row").size(), fill_value=0)
     return out.astype(int)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from anomaly.registry_snapshot import Snapshot
-from anomaly.rules.rule import Findings, Rule, add_reason, explained, flags, none_insufficient
+from anomaly.rules.rule import Findings, Reasons, Rule, flags, none_insufficient
 
 CODE = "VIS-REG"
 
@@ -32,13 +32,12 @@ def _visits(s: Snapshot) -> pd.DataFrame:
     )
     day = j["started_at"].dt.normalize()
     last = j["reg_planned_start"] + pd.to_timedelta(j["reg_planned_days"].astype("float"), unit="D")
-    reasons = pd.Series("", index=j.index)
-    reasons = add_reason(reasons, j["registration_id"].isna(), "no registration")
+    reasons = Reasons(j)
+    reasons.add(j["registration_id"].isna(), "no registration")
     unknown = j["registration_id"].notna() & j["reg_registration_id"].isna()
-    reasons = add_reason(reasons, unknown, "registration not in the register")
+    reasons.add(unknown, "registration not in the register")
     known = j["reg_registration_id"].notna()
-    reasons = add_reason(
-        reasons,
+    reasons.add(
         known & j["reg_decision"].ne("approved"),
         "registration " + j["reg_decision"].astype(str),
     )
@@ -46,12 +45,12 @@ def _visits(s: Snapshot) -> pd.DataFrame:
         (j["reg_convict_id"] != j["convict_id"])
         | (j["reg_visitor_person_id"] != j["visitor_person_id"])
     )
-    reasons = add_reason(reasons, other, "registration for another convict or visitor")
+    reasons.add(other, "registration for another convict or visitor")
     dates = known & ((day < j["reg_planned_start"]) | (day > last))
-    reasons = add_reason(reasons, dates, "registration for other dates")
+    reasons.add(dates, "registration for other dates")
     late = known & (j["reg_decided_on"] > day)
-    reasons = add_reason(reasons, late, "approved only after the visit")
-    hit = j[reasons.ne("")]
+    reasons.add(late, "approved only after the visit")
+    hit = j[reasons.found]
     what = "long visit on " + hit["started_at"].dt.strftime("%Y-%m-%d")
     evidence = ("long_visit_registrations:" + hit["registration_id"].astype(str)).where(
         hit["reg_registration_id"].notna(), ""
@@ -60,7 +59,7 @@ def _visits(s: Snapshot) -> pd.DataFrame:
         CODE,
         "visit_logs",
         hit,
-        explained(hit, reasons, what),
+        reasons.explain(what),
         evidence=evidence,
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from anomaly.registry_snapshot import Snapshot
-from anomaly.rules.rule import Findings, Rule, add_reason, explained, flags, none_insufficient
+from anomaly.rules.rule import Findings, Reasons, Rule, flags, none_insufficient
 
 CODE = "VIS-INELIGIBLE"
 
@@ -32,14 +32,13 @@ def check(s: Snapshot) -> Findings:
     serving = pairs[(pairs["occurred_on"] <= day) & (day < until)]
     during = serving.groupby("_row")["event_id"].first().reindex(long.index)
     released = long["convict_id"].map(s["convicts"].set_index("convict_id")["released_on"])
-    reasons = pd.Series("", index=long.index)
-    reasons = add_reason(reasons, during.notna(), "during isolation")
-    reasons = add_reason(
-        reasons,
+    reasons = Reasons(long)
+    reasons.add(during.notna(), "during isolation")
+    reasons.add(
         released < long["started_at"].dt.normalize(),
         "after release on " + released.dt.strftime("%Y-%m-%d"),
     )
-    hit = long[reasons.ne("")]
+    hit = long[reasons.found]
     what = "long visit on " + hit["started_at"].dt.strftime("%Y-%m-%d")
     evidence = ("disciplinary_events:" + during.reindex(hit.index).astype(str)).where(
         during.reindex(hit.index).notna(), ""
@@ -49,7 +48,7 @@ def check(s: Snapshot) -> Findings:
             CODE,
             "visit_logs",
             hit,
-            explained(hit, reasons, what),
+            reasons.explain(what),
             evidence=evidence,
         ),
         none_insufficient(),

@@ -8,61 +8,57 @@ document is the "relative" of convenience seed 002 describes.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from anomaly.id_codes import NULL
 from anomaly.registry_snapshot import Snapshot
-from anomaly.rules.rule import Findings, Rule, add_reason, explained, flags, none_insufficient
+from anomaly.rules.rule import Findings, Reasons, Rule, flags, none_insufficient
 
 CODE = "VIS-KIN"
+NOT_KIN = "visitor not in the convict's kinship registry"
 
 
 def check(s: Snapshot) -> Findings:
     visits = s["visit_logs"]
-    long = visits[visits["visit_type"].eq("long")]
-    kin = s["kinship"].rename(columns={"person_id": "visitor_person_id"})
-    joined = (
-        long.reset_index(names="_row")
-        .merge(
-            kin[["convict_id", "visitor_person_id", "relation", "registered_on", "document_no"]],
-            on=["convict_id", "visitor_person_id"],
-            how="left",
-        )
-        .set_index("_row")
+    long = np.flatnonzero(visits["visit_type"].eq("long").fillna(False).to_numpy(dtype=bool))
+    kin = s["kinship"]
+    kin_pair = s.ids.pair("kinship", "convict_id", "person_id")
+    known = kin_pair != NULL
+    joined = pd.DataFrame(
+        {"_pos": long, "_pair": s.ids.pair("visit_logs", "convict_id", "visitor_person_id")[long]}
+    ).merge(
+        kin.loc[known, ["relation", "registered_on", "document_no"]].assign(_pair=kin_pair[known]),
+        on="_pair",
+        how="left",
     )
+    rows = joined["_pos"].to_numpy()
+    visitor = visits["visitor_person_id"].iloc[rows].reset_index(drop=True)
+    day = visits["started_at"].iloc[rows].dt.normalize().reset_index(drop=True)
     lead = pd.Timedelta(days=s.rulebook.visits.kin_registration_lead_days.value)
-    day = joined["started_at"].dt.normalize()
-    reasons = pd.Series("", index=joined.index)
-    reasons = add_reason(reasons, joined["visitor_person_id"].isna(), "unidentified visitor")
-    absent = joined["relation"].isna() & joined["visitor_person_id"].notna()
-    reasons = add_reason(reasons, absent, "visitor not in the convict's kinship registry")
+    reasons = Reasons(joined)
+    reasons.add(visitor.isna(), "unidentified visitor")
+    reasons.add(joined["relation"].isna() & visitor.notna(), NOT_KIN)
     not_entitled = joined["relation"].notna() & ~joined["relation"].isin(
         s.rulebook.entitled_relations
     )
-    reasons = add_reason(
-        reasons, not_entitled, "relation '" + joined["relation"].astype(str) + "' is not entitled"
-    )
+    reasons.add(not_entitled, "relation '" + joined["relation"].astype(str) + "' is not entitled")
     after = joined["registered_on"] > day
-    reasons = add_reason(reasons, after, "relation registered only after the visit")
+    reasons.add(after, "relation registered only after the visit")
     hasty = ~after & (joined["registered_on"] > day - lead) & joined["document_no"].isna()
-    reasons = add_reason(reasons, hasty, "relation registered days before, with no document")
-    hit = joined[reasons.ne("")]
+    reasons.add(hasty, "relation registered days before, with no document")
+    hit = visits.iloc[rows[reasons.found]]
     what = (
         "long visit on "
         + hit["started_at"].dt.strftime("%Y-%m-%d")
         + " by "
-        + hit["visitor_person_id"].astype(str)
+        + hit["visitor_person_id"].astype("string").fillna("(no visitor id)")
     )
     evidence = ("persons:" + hit["visitor_person_id"].astype(str)).where(
         hit["visitor_person_id"].notna(), ""
     )
     return Findings(
-        flags(
-            CODE,
-            "visit_logs",
-            hit,
-            explained(hit, reasons, what),
-            evidence=evidence,
-        ),
+        flags(CODE, "visit_logs", hit, reasons.explain(what), evidence=evidence),
         none_insufficient(),
     )
 
