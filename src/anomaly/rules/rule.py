@@ -80,21 +80,20 @@ def flags(
     the entry (``logged_by`` or ``decided_by``); ``facility`` names the
     column of the institution concerned (a transfer: where it led, or left).
     """
-    n = len(rows)
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "rule": [rule] * n,
-            "table": [table] * n,
-            "record_id": rows[TABLES_BY_NAME[table].key[0]].astype(str).to_numpy(),
+            "rule": [rule] * len(rows),
+            "table": [table] * len(rows),
+            "record_id": _text(rows, TABLES_BY_NAME[table].key[0]),
             "convict_id": _text(rows, "convict_id"),
             "staff_id": _text(rows, ENTERED_BY.get(table, "decided_by")),
             "facility_id": _text(rows, facility),
-        }
+            "score": _values(score, rows, float),
+            "explanation": _values(explanation, rows, str),
+            "evidence": _values(evidence, rows, str),
+        },
+        columns=FLAG_COLUMNS,
     )
-    out["score"] = _values(score, rows, float)
-    out["explanation"] = _values(explanation, rows, str)
-    out["evidence"] = _values(evidence, rows, str)
-    return out[FLAG_COLUMNS]
 
 
 def no_flags() -> pd.DataFrame:
@@ -113,8 +112,7 @@ def insufficient(subjects: pd.Series, reason: str, subject_type: str = "convict"
 def _text(rows: pd.DataFrame, column: str | None) -> list:
     if column is None or column not in rows.columns:
         return [None] * len(rows)
-    values = rows[column]
-    return values.astype("string").astype(object).where(values.notna(), None).tolist()
+    return [None if pd.isna(v) else str(v) for v in rows[column].tolist()]
 
 
 def _values(value, rows: pd.DataFrame, kind) -> list:
