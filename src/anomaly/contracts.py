@@ -126,6 +126,10 @@ class ContractRunner:
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         import great_expectations as gx  # heavy: imported only when contracts run
 
+        for name, logger in logging.root.manager.loggerDict.items():
+            if name.startswith("great_expectations.") and isinstance(logger, logging.Logger):
+                logger.setLevel(logging.NOTSET)  # GX sets some to INFO: follow the parent's level
+
         self._gx = gx
         self._context = gx.get_context(mode="ephemeral")
         self._context.variables.progress_bars = {"globally": False}  # type: ignore[assignment]
