@@ -132,7 +132,8 @@ def validate_table(
 ) -> TableOutcome:
     """Judge every row of one table; ``keys`` are the accepted keys of the tables before it."""
     repeated = _repeated_lines(loaded)
-    frame = _with_reference_flags(loaded.typed.drop(index=repeated.index), suite, keys, loaded)
+    unique = loaded.typed.drop(index=repeated.index) if len(repeated) else loaded.typed
+    frame = _with_reference_flags(unique, suite, keys, loaded)
     contract_failures = runner.run(suite, frame, parameters)
     contract_failures = _without_unreadable_cells(contract_failures, loaded, suite)
     failures = pd.concat(
@@ -147,7 +148,8 @@ def validate_table(
     failures["severity"] = failures["check"].map(lambda name: checks[name].severity)
     reasons = _reasons(failures, checks, loaded, repeated)
     hard_lines = pd.Index(failures.loc[failures["severity"] == "hard", "source_line"].unique())
-    accepted = _typed_for_analysis(loaded.typed.drop(index=hard_lines), loaded.spec)
+    kept = loaded.typed.drop(index=hard_lines) if len(hard_lines) else loaded.typed
+    accepted = _typed_for_analysis(kept, loaded.spec)
     quarantine = _quarantine(loaded, reasons, hard_lines)
     soft = reasons[(reasons["severity"] == "soft") & ~reasons["source_line"].isin(hard_lines)]
     outcome = TableOutcome(
@@ -301,9 +303,14 @@ def _findings(soft: pd.DataFrame, loaded: LoadedTable) -> pd.DataFrame:
 
 
 def _typed_for_analysis(frame: pd.DataFrame, spec: Table) -> pd.DataFrame:
-    """Accepted rows with enum columns as categoricals of the spec's codes."""
-    out = frame.copy()
-    for column in spec.columns:
-        if column.kind == Kind.ENUM:
-            out[column.name] = pd.Categorical(out[column.name], categories=list(column.codes))
-    return out
+    """Accepted rows with enum columns as categoricals of the spec's codes.
+
+    The other columns are shared with ``frame``, not copied (copy on write).
+    """
+    return frame.assign(
+        **{
+            column.name: pd.Categorical(frame[column.name], categories=list(column.codes))
+            for column in spec.columns
+            if column.kind == Kind.ENUM
+        }
+    )
