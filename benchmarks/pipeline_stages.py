@@ -32,7 +32,12 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REFERENCE_RULES = ("VIS-QUOTA", "VIS-KIN", "TRF-GROUNDS")
 SQL = Path(__file__).with_name("reference_rules.sql")
@@ -97,22 +102,38 @@ def _pipeline_stages(stage: Stages, drop: Path, out: Path) -> None:
 
 def _reference_rules(stage: Stages, out: Path, rows: list[dict]) -> None:
     """Our three rules against the same rules in DuckDB SQL, on the same accepted rows."""
-    import duckdb
-    import pandas as pd
-
-    from anomaly.rulebook import LEVELS, load_rulebook
+    from anomaly.rulebook import load_rulebook
     from anomaly.rules import RULES_BY_CODE
     from anomaly.run_folder import read_snapshot
 
-    rulebook = load_rulebook()
-    snapshot = read_snapshot(out, rulebook)
+    snapshot = read_snapshot(out, load_rulebook())
+    queries = duckdb_reference(snapshot)
+    duck = {code: _best_of(queries[code]) for code in REFERENCE_RULES}
+    # On a fresh snapshot the rules pay for interning the id columns they join on (once
+    # per snapshot, then shared by every rule): "ids cold". Then each rule, ids interned.
+    cold = _best_of(lambda: _three_rules(dataclasses.replace(snapshot)))  # nothing cached
+    for code in REFERENCE_RULES:
+        ours = _best_of(RULES_BY_CODE[code].check, snapshot)
+        rows.append(_versus(stage.scale, f"rule {code}", ours, duck[code]))
+        rows[-1]["same_records"] = ids(queries[code]()) == flagged_records(snapshot, code)
+    rows.append(_versus(stage.scale, "3 rules, ids cold", cold, sum(duck.values())))
+
+
+def duckdb_reference(snapshot) -> dict[str, Callable[[], pd.DataFrame]]:
+    """The reference rules as DuckDB queries over a snapshot's tables: code -> flagged ids."""
+    import duckdb
+    import pandas as pd
+
+    from anomaly.rulebook import CONDITIONS, LEVELS
+
+    rulebook = snapshot.rulebook
     db = duckdb.connect()
     for name, frame in snapshot.tables.items():
         db.register(name, frame)
     quotas = [
         (level, condition, kind, pair[i])
         for level in LEVELS
-        for condition in ("strict", "regular", "light", "preferential")
+        for condition in CONDITIONS
         if (pair := rulebook.quota(level, condition)) is not None
         for i, kind in enumerate(("short", "long"))
     ]
@@ -122,24 +143,27 @@ def _reference_rules(stage: Stages, out: Path, rows: list[dict]) -> None:
     db.register(
         "entitled_relations", pd.DataFrame({"relation": sorted(rulebook.entitled_relations)})
     )
-    queries = dict(re.findall(r"-- name: (\S+)\n(.*?;)", SQL.read_text(), flags=re.S))
-    lead = rulebook.visits.kin_registration_lead_days.value
-    duck, found_sql = {}, {}
-    for code in REFERENCE_RULES:
-        sql = queries[code]
-        params = {"lead_days": lead} if "$lead_days" in sql else None
-        duck[code] = _best_of(lambda q, p: db.execute(q, p).df(), sql, params)
-        found_sql[code] = set(db.execute(sql, params).df().iloc[:, 0].astype(str))
-    # On a fresh snapshot the rules pay for interning the id columns they join on (once
-    # per snapshot, then shared by every rule): "ids cold". Then each rule, ids interned.
-    cold = _best_of(lambda: _three_rules(dataclasses.replace(snapshot)))  # nothing cached
-    for code in REFERENCE_RULES:
-        ours = _best_of(RULES_BY_CODE[code].check, snapshot)
-        flags = RULES_BY_CODE[code].check(snapshot).flags
-        found_ours = set(flags.loc[flags["table"].isin(["visit_logs", "transfers"]), "record_id"])
-        rows.append(_versus(stage.scale, f"rule {code}", ours, duck[code]))
-        rows[-1]["same_records"] = found_sql[code] == found_ours
-    rows.append(_versus(stage.scale, "3 rules, ids cold", cold, sum(duck.values())))
+    lead = {"lead_days": rulebook.visits.kin_registration_lead_days.value}
+
+    def query(sql: str) -> Callable[[], pd.DataFrame]:
+        params = lead if "$lead_days" in sql else None
+        return lambda: db.execute(sql, params).df()
+
+    sql = dict(re.findall(r"-- name: (\S+)\n(.*?;)", SQL.read_text(), flags=re.S))
+    return {code: query(sql[code]) for code in REFERENCE_RULES}
+
+
+def ids(found: pd.DataFrame) -> set[str]:
+    """The record ids a reference query returned."""
+    return set(found.iloc[:, 0].astype(str))
+
+
+def flagged_records(snapshot, code: str) -> set[str]:
+    """Ids of the visits and transfers our rule ``code`` flags."""
+    from anomaly.rules import RULES_BY_CODE
+
+    flags = RULES_BY_CODE[code].check(snapshot).flags
+    return set(flags.loc[flags["table"].isin(["visit_logs", "transfers"]), "record_id"])
 
 
 def _three_rules(snapshot) -> None:
