@@ -17,6 +17,7 @@ from anomaly.rules.rule import Findings, Rule, flags, insufficient
 CODE = "VIS-QUOTA"
 TYPES = ("short", "long")
 EXTRA = {"short": "extra_short_visit", "long": "extra_long_visit"}
+YEARS = 10_000  # convict code * YEARS + year: one integer per convict and calendar year
 
 
 def check(s: Snapshot) -> Findings:
@@ -44,7 +45,7 @@ def check(s: Snapshot) -> Findings:
     held = as_of(visits, "started_at", history, "changed_on", ["condition"], by="convict")
     visits["condition"] = held["condition"].fillna(-1).astype(int).to_numpy()
     visits["quota"] = _quota_table(s)[visits["level"], visits["condition"], visits["kind"]]
-    group = (visits["convict"] * 10_000 + visits["year"]) * len(TYPES) + visits["kind"]
+    group = (visits["convict"] * YEARS + visits["year"]) * len(TYPES) + visits["kind"]
     visits["n"] = group.groupby(group, sort=False).cumcount() + 1
     visits["extras"] = _extras_before(s, visits)
     over = visits[(visits["n"] > visits["quota"] + visits["extras"]) & visits["quota"].notna()]
@@ -116,14 +117,14 @@ def _extras_before(s: Snapshot, visits: pd.DataFrame) -> pd.Series:
         occurred = events["occurred_on"][granted]
         given = pd.DataFrame(
             {
-                "_year_of": convict[granted] * 10_000 + occurred.dt.year.to_numpy(),
+                "_year_of": convict[granted] * YEARS + occurred.dt.year.to_numpy(),
                 "occurred_on": occurred.to_numpy(),
             }
         )
         rows = visits[visits["kind"].eq(TYPES.index(kind))]
         pairs = (
             pd.DataFrame(
-                {"_year_of": rows["convict"] * 10_000 + rows["year"], "at": rows["started_at"]}
+                {"_year_of": rows["convict"] * YEARS + rows["year"], "at": rows["started_at"]}
             )
             .reset_index(names="_row")
             .merge(given, on="_year_of")
