@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from anomaly.id_codes import NULL
 from anomaly.registry_snapshot import Snapshot
 
 EASED = ["light", "preferential"]
@@ -71,11 +72,11 @@ def staff_features(s: Snapshot, flags: pd.DataFrame) -> pd.DataFrame:
 def convict_features(s: Snapshot, flags: pd.DataFrame) -> pd.DataFrame:
     """Per convict: visits, visitors, kinship, decisions, moves and distance gained toward home."""
     visits = s["visit_logs"]
-    long = visits[visits["visit_type"].eq("long")]
-    kin = s["kinship"]
-    pairs = set(zip(kin["convict_id"].astype(str), kin["person_id"].astype(str), strict=True))
-    key = long["convict_id"].astype(str) + "|" + long["visitor_person_id"].astype(str)
-    non_kin = ~key.isin({f"{c}|{p}" for c, p in pairs})
+    is_long = visits["visit_type"].eq("long").fillna(False).to_numpy(dtype=bool)
+    long = visits[is_long]
+    kin = s.ids.pair("kinship", "convict_id", "person_id")
+    visit = s.ids.pair("visit_logs", "convict_id", "visitor_person_id")[is_long]
+    non_kin = ~np.isin(visit, kin[kin != NULL])
     convicts = s["convicts"].set_index("convict_id")
     counts = {
         "long_visits": _count(long, "convict_id"),

@@ -71,6 +71,18 @@ class IdCodes:
         return self._known[domain]
 
 
+def among(values: pd.Series, keys: pd.Series) -> np.ndarray:
+    """Whether each id in ``values`` is one of ``keys`` (a null never is), as a bool array.
+
+    A pyarrow hash lookup: pandas' ``isin`` on arrow strings converts the keys
+    one by one in Python, seconds for a million keys.
+    """
+    values_arrow = _arrow(values)
+    key_set = _arrow(keys).combine_chunks().cast(values_arrow.type)
+    found = pc.is_in(values_arrow, value_set=key_set, skip_nulls=True)
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
 def _domain(table: str, column: str) -> str:
     """``"table.column"`` of the key a column holds: where it refers to, or itself."""
     spec = TABLES_BY_NAME[table].column(column)

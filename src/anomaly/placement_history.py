@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from anomaly.id_codes import among
+
 STAY_COLUMNS = ["convict_id", "facility_id", "start", "end", "transfer_id"]
 
 
@@ -58,5 +60,5 @@ def place_on(
     )
     inside = merged[on].dt.normalize() <= merged["end"]
     merged["placed_at"] = merged["facility_id"].where(inside)
-    merged["known"] = merged["convict_id"].isin(set(stays["convict_id"]))
+    merged["known"] = among(merged["convict_id"], stays["convict_id"])
     return merged.set_index("_row").reindex(events.index)[["placed_at", "known"]]
