@@ -30,6 +30,7 @@ from anomaly.contracts import (
     ContractRunner,
     ContractSuite,
 )
+from anomaly.id_codes import among
 from anomaly.record_schema import TABLES, Kind, Table
 from anomaly.records import Drop, LoadedTable
 
@@ -117,9 +118,8 @@ def _with_reference_flags(
         else:  # a table not delivered (optional) or without rows has no keys
             targets = keys.get(reference, pd.Series([], dtype="string"))
         values = frame[column]
-        # object arrays: pandas hashes them in C; arrow-string isin converts the keys in Python
-        found = values.astype(object).isin(targets.dropna().astype(object).unique())
-        flags[column + REFERENCE_SUFFIX] = (values.isna() | found).to_numpy(dtype=bool)
+        found = among(values, targets.dropna())
+        flags[column + REFERENCE_SUFFIX] = values.isna().to_numpy(dtype=bool) | found
     return frame.assign(**flags) if flags else frame
 
 
