@@ -15,6 +15,7 @@ from anomaly.registry_snapshot import Snapshot
 from anomaly.rules.rule import Findings, Rule, flags, none_insufficient
 
 CODE = "REC-LATE"
+LATE_BASE = 0.5  # severity grows with the delay, to 1.0 for an entry made half a year late
 DATED = {  # table: the date the entry describes
     "degree_assignments": "assigned_on",
     "condition_changes": "changed_on",
@@ -42,7 +43,7 @@ def check(s: Snapshot) -> Findings:
             + " days later, on "
             + late["recorded_at"].dt.strftime("%Y-%m-%d")
         )
-        score = (0.5 + days / 365).clip(upper=1.0)
+        score = (LATE_BASE + days / 365).clip(upper=1.0)
         found.append(flags(CODE, table, late, explanation, score=score))
     return Findings(pd.concat(found, ignore_index=True), none_insufficient())
 

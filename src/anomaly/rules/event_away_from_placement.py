@@ -17,6 +17,7 @@ from anomaly.registry_snapshot import Snapshot
 from anomaly.rules.rule import Findings, Rule, flags, insufficient
 
 CODE = "REC-PLACE"
+SEVERITY = 0.9  # a transfer entered late can also put an event "elsewhere": short of certain
 PLACED = {  # table: the date of the event
     "visit_logs": "started_at",
     "degree_assignments": "assigned_on",
@@ -47,7 +48,7 @@ def check(s: Snapshot) -> Findings:
             + ": "
             + elsewhere
         )
-        found.append(flags(CODE, table, away, explanation, score=0.9))
+        found.append(flags(CODE, table, away, explanation, score=SEVERITY))
         unknown.append(frame.loc[~place["known"], "convict_id"])
     return Findings(
         pd.concat(found, ignore_index=True),

@@ -14,6 +14,8 @@ from anomaly.registry_snapshot import Snapshot
 from anomaly.rules.rule import Findings, Rule, flags, none_insufficient
 
 CODE = "VIS-LENGTH"
+# A visit logged too long may be a careless check-out time: weaker than a visit with no right.
+SEVERITY = 0.7
 NEW_LONG_VISIT_LAW = pd.Timestamp("2015-01-01")
 
 
@@ -40,7 +42,7 @@ def check(s: Snapshot) -> Findings:
         + allowed
     )
     return Findings(
-        flags(CODE, "visit_logs", hit, explanation, score=0.7),
+        flags(CODE, "visit_logs", hit, explanation, score=SEVERITY),
         none_insufficient(),
     )
 

@@ -17,6 +17,7 @@ from anomaly.rules.rule import Findings, Rule, flags, insufficient
 CODE = "VIS-QUOTA"
 TYPES = ("short", "long")
 EXTRA = {"short": "extra_short_visit", "long": "extra_long_visit"}
+OVER_BY_NONE, PER_VISIT_OVER = 0.6, 0.1  # severity grows with the visits above quota
 YEARS = 10_000  # convict code * YEARS + year: one integer per convict and calendar year
 
 
@@ -67,10 +68,10 @@ def check(s: Snapshot) -> Findings:
         + over["extras"].astype(str)
         + " incentive visits"
     )
-    excess = (over["n"] - over["quota"] - over["extras"]).clip(1, 4)
+    excess = (over["n"] - over["quota"] - over["extras"]).clip(1, 4)  # 0.7 .. 1.0
     unknown = v["convict_id"].iloc[order[visits["condition"].to_numpy() < 0]]
     return Findings(
-        flags(CODE, "visit_logs", hit, explanation, 0.6 + 0.1 * excess),
+        flags(CODE, "visit_logs", hit, explanation, OVER_BY_NONE + PER_VISIT_OVER * excess),
         insufficient(unknown, "no condition on record for the visit date"),
     )
 

@@ -14,6 +14,8 @@ from anomaly.registry_snapshot import Snapshot
 from anomaly.rules.rule import Findings, Reasons, Rule, flags, none_insufficient
 
 CODE = "VIS-REG"
+# A registration on a false incentive basis: the paper is wrong, the visit may still be due.
+FALSE_BASIS = 0.8
 
 
 def check(s: Snapshot) -> Findings:
@@ -86,7 +88,7 @@ def _incentive_basis(s: Snapshot) -> pd.DataFrame:
         "long_visit_registrations",
         hit,
         "registration " + hit["registration_id"].astype(str) + ": " + why,
-        score=0.8,
+        score=FALSE_BASIS,
     )
 
 
