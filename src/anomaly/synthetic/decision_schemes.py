@@ -6,6 +6,8 @@ violator and moved to a stricter institution).
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from anomaly.synthetic.planting import DAY, Planter
@@ -261,7 +263,8 @@ def backdated_entries(p: Planter, n: int) -> None:
 def staff_grants_extra_visits(p: Planter, n: int) -> None:
     """A deputy head granting extra long visits as incentives far more often than peers.
 
-    Each record on its own is valid: only the rate gives it away.
+    Each record on its own is valid: only the rate gives it away. The deputy
+    grants at least twice what the busiest tenth of deputy heads grant.
     """
     stays = p.window_stays(250)
     stays = stays[
@@ -273,18 +276,16 @@ def staff_grants_extra_visits(p: Planter, n: int) -> None:
         ["convict_id", "person_id"]
     ]
     stays = stays.merge(kin, on="convict_id")
-    facilities = [f for f, g in stays.groupby("facility_id") if len(g) >= 12]
+    target = _far_above_deputies(p)
+    facilities = [f for f, g in stays.groupby("facility_id") if len(g) >= 2 * target]
     for facility in p.rng.permutation(facilities)[:n]:
-        group = p.pick(
-            stays[stays["facility_id"].eq(facility)],
-            max(6, int(len(stays[stays["facility_id"].eq(facility)]) * 0.5)),
-        )
+        group = p.pick(stays[stays["facility_id"].eq(facility)], 2 * target)
         deputy = p.staff_on(facility, "deputy_head", group["start"].max())
-        refs = []
+        refs: list[str] = []
         for _, stay in group.iterrows():
             granted = p.day_in(stay["start"] + 10 * DAY, stay["end"] - 80 * DAY)
             if granted.year != (granted + 40 * DAY).year:
-                continue
+                continue  # the visit it pays for falls in the same calendar year
             event = p.new_id("disciplinary_events", "event_id", "EV")
             p.add(
                 "disciplinary_events",
@@ -302,6 +303,8 @@ def staff_grants_extra_visits(p: Planter, n: int) -> None:
                 },
             )
             refs.append(f"disciplinary_events:{event}")
+            if len(refs) == target:
+                break
         p.world.label(
             "scheme",
             "staff_grants_extra_visits",
@@ -310,6 +313,16 @@ def staff_grants_extra_visits(p: Planter, n: int) -> None:
             refs,
             f"{len(refs)} extra-visit incentives by one deputy head",
         )
+
+
+def _far_above_deputies(p: Planter) -> int:
+    """Twice the extra-visit incentives the busiest tenth of deputy heads grant (at least 6)."""
+    staff = p.t["staff"]
+    deputies = staff.loc[staff["role"].eq("deputy_head"), "staff_id"]
+    events = p.t["disciplinary_events"]
+    extra = events[events["measure"].isin(["extra_long_visit", "extra_short_visit"])]
+    granted = extra.groupby("decided_by").size().reindex(deputies, fill_value=0)
+    return max(6, math.ceil(2 * granted.quantile(0.9)))
 
 
 def _add_degree(

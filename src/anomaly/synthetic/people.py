@@ -172,7 +172,7 @@ def _relative_details(
     low = np.array([offset_years[r][0] for r in kin["relation"]])
     high = np.array([offset_years[r][1] for r in kin["relation"]])
     birth = owner_birth + (rng.uniform(low, high) * YEAR).astype(int)
-    latest = day(scale.window_end) - 365
+    latest = day(scale.window_start) - 365  # born before any visit could be logged
     birth = np.minimum(birth, latest)
     partner = kin["relation"].isin(["spouse", "common_child_parent"]).to_numpy()
     sex = np.where(
