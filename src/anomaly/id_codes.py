@@ -58,9 +58,10 @@ class IdCodes:
 
     def _stray_codes(self, domain: str, values: pa.ChunkedArray, offset: int) -> np.ndarray:
         strays = self._strays.setdefault(domain, {})
-        for value in values.to_pylist():
+        listed = values.to_pylist()  # few: validation quarantines dangling references
+        for value in listed:
             strays.setdefault(value, offset + len(strays))
-        return np.array([strays[v] for v in values.to_pylist()], dtype=np.int64)
+        return np.array([strays[v] for v in listed], dtype=np.int64)
 
     def _domain_keys(self, domain: str) -> pa.Array:
         if domain not in self._known:

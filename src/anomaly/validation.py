@@ -132,8 +132,7 @@ def validate_table(
 ) -> TableOutcome:
     """Judge every row of one table; ``keys`` are the accepted keys of the tables before it."""
     repeated = _repeated_lines(loaded)
-    unique = loaded.typed.drop(index=repeated.index) if len(repeated) else loaded.typed
-    frame = _with_reference_flags(unique, suite, keys, loaded)
+    frame = _with_reference_flags(_without(loaded.typed, repeated.index), suite, keys, loaded)
     contract_failures = runner.run(suite, frame, parameters)
     contract_failures = _without_unreadable_cells(contract_failures, loaded, suite)
     failures = pd.concat(
@@ -148,8 +147,7 @@ def validate_table(
     failures["severity"] = failures["check"].map(lambda name: checks[name].severity)
     reasons = _reasons(failures, checks, loaded, repeated)
     hard_lines = pd.Index(failures.loc[failures["severity"] == "hard", "source_line"].unique())
-    kept = loaded.typed.drop(index=hard_lines) if len(hard_lines) else loaded.typed
-    accepted = _typed_for_analysis(kept, loaded.spec)
+    accepted = _typed_for_analysis(_without(loaded.typed, hard_lines), loaded.spec)
     quarantine = _quarantine(loaded, reasons, hard_lines)
     soft = reasons[(reasons["severity"] == "soft") & ~reasons["source_line"].isin(hard_lines)]
     outcome = TableOutcome(
@@ -300,6 +298,11 @@ def _findings(soft: pd.DataFrame, loaded: LoadedTable) -> pd.DataFrame:
             "reason": soft["reason"].to_numpy(),
         }
     )
+
+
+def _without(typed: pd.DataFrame, lines: pd.Index) -> pd.DataFrame:
+    """The typed rows but ``lines``; the frame itself when none go (``drop`` would copy it)."""
+    return typed.drop(index=lines) if len(lines) else typed
 
 
 def _typed_for_analysis(frame: pd.DataFrame, spec: Table) -> pd.DataFrame:

@@ -158,7 +158,7 @@ class Reasons:
             if chosen.any():
                 text[chosen] += _texts(part, found[chosen]) + "; "
         reasons = np.array([t.rstrip("; ") for t in text], dtype=object)
-        return pd.Series(_texts(what, np.arange(len(what))) + ": " + reasons, index=what.index)
+        return pd.Series(_texts(what) + ": " + reasons, index=what.index)
 
     def _positions(self, mask: pd.Series | np.ndarray) -> np.ndarray:
         if isinstance(mask, pd.Series):
@@ -173,7 +173,9 @@ class Reasons:
             raise ValueError("a reason's mask or text must be aligned with the rule's rows")
 
 
-def _texts(values: pd.Series | str, positions: np.ndarray) -> np.ndarray | str:
+def _texts(values: pd.Series | str, positions: np.ndarray | None = None) -> np.ndarray | str:
+    """Text of each value (at ``positions``, or all), ``?`` for a null, as an object array."""
     if isinstance(values, str):
         return values
-    return values.iloc[positions].astype("string").fillna("?").to_numpy(dtype=object)
+    chosen = values if positions is None else values.iloc[positions]
+    return chosen.astype("string").fillna("?").to_numpy(dtype=object)
