@@ -5,19 +5,27 @@ suite format, so that a reviewer reads and versions them like code. Every
 expectation carries in its ``meta``:
 
 - ``check``: a short name, unique in its suite, used in quarantine reasons;
-- ``severity``: ``hard`` (the row is quarantined) or ``soft`` (kept, reported);
+- ``severity``: ``hard`` (the cell is broken: unreadable, impossible, an
+  unknown code, a repeated id...) or ``soft`` (merely unusual: kept, reported);
 - ``description``: one sentence a data provider understands;
-- ``why_soft``: for soft checks, why the row is kept.
+- ``why``: why the check is hard or soft.
 
-One suite parameter is filled in at run time: ``extracted_at`` (the drop's
-extraction date). Referential integrity is a join, not a value set: before a
-suite runs, each referencing column ``c`` gets a boolean companion
-``c__refers`` (empty, or found among the accepted keys of the table it points
-to), computed with one hash join; the suite expects it to be true. Such an
-expectation says in its meta which column it ``reads`` and which
-``table.column`` it ``references``. (Passing the keys as a value set made GX
-copy a list of up to hundreds of thousands of ids for every metric it built:
-the join is over 100 times faster on a national drop.)
+The suite's own ``meta`` names the ``identity_columns`` of the table: a hard
+failure quarantines a row only when every cell it concerns is one of them;
+otherwise the broken cell is nulled and the row kept (``validation``).
+
+Suite parameters are filled in at run time from the drop's extraction date:
+``extracted_at``, ``a_century_before_extraction`` and ``oldest_birth`` (120
+years before it). Referential integrity and repeated keys are joins, not
+value sets: before a suite runs, each referencing column ``c`` gets boolean
+companions ``c__refers`` (empty, or an id present in the drop) and
+``c__parent_kept`` (empty, or not the id of a quarantined row), and a keyed
+table ``__first_copy`` and ``__only_copy`` (``contract_companions``); the
+suite expects them to be true. Such an expectation says in its meta which
+column it ``reads`` and which ``table.column`` it ``references`` (or is the
+``parent`` of). (Passing the keys as a value set made GX copy a list of up to
+hundreds of thousands of ids for every metric it built: the join is over 100
+times faster on a national drop.)
 """
 
 from __future__ import annotations
@@ -34,6 +42,9 @@ import pandas as pd
 
 Severity = Literal["hard", "soft"]
 REFERENCE_SUFFIX = "__refers"
+PARENT_SUFFIX = "__parent_kept"
+FIRST_COPY = "__first_copy"
+ONLY_COPY = "__only_copy"
 DEFAULT_CONTRACTS = Path(__file__).resolve().parents[2] / "data_contracts"
 FAILURE_COLUMNS = ["source_line", "check"]
 
@@ -50,6 +61,8 @@ class Check:
     severity: Severity
     columns: tuple[str, ...]
     description: str
+    parent: str | None = None  # "table.column" whose quarantined rows this check reports
+    companion: str | None = None  # the computed column the expectation reads, if any
 
 
 @dataclass(frozen=True)
@@ -64,11 +77,32 @@ class ContractSuite:
     @property
     def references(self) -> tuple[tuple[str, str], ...]:
         """(column, ``table.column`` it points to) of every referential check."""
+        return self._meta_pairs("references")
+
+    @property
+    def parents(self) -> tuple[tuple[str, str], ...]:
+        """(column, ``table.column``) of every check that reports a quarantined parent row."""
+        return self._meta_pairs("parent")
+
+    @property
+    def unique_key(self) -> tuple[str, ...]:
+        """The columns that must identify one row (empty when nothing must)."""
+        for expectation in self.definition["expectations"]:
+            if expectation["kwargs"].get("column") == FIRST_COPY:
+                return _reads(expectation["meta"])
+        return ()
+
+    @property
+    def identity_columns(self) -> frozenset[str]:
+        """Cells a row cannot be understood without: a hard failure on them quarantines it."""
+        return frozenset(self.definition.get("meta", {}).get("identity_columns", {}))
+
+    def _meta_pairs(self, key: str) -> tuple[tuple[str, str], ...]:
         found = []
         for expectation in self.definition["expectations"]:
             meta = expectation.get("meta", {})
-            if "references" in meta:
-                found.append((meta["reads"], meta["references"]))
+            if key in meta:
+                found.append((meta["reads"], meta[key]))
         return tuple(found)
 
 
@@ -104,10 +138,20 @@ def _load_suite(path: Path) -> ContractSuite:
             )
         if name in checks:
             raise ContractError(f"{path}: check {name!r} is defined twice")
-        columns = (meta["reads"],) if "reads" in meta else _columns(expectation["kwargs"])
-        checks[name] = Check(name, severity, columns, meta.get("description", ""))
+        columns = _reads(meta) if "reads" in meta else _columns(expectation["kwargs"])
+        description = meta.get("description", "")
+        column = expectation["kwargs"].get("column", "")
+        companion = column if column.startswith("__") or "__" in column else None
+        checks[name] = Check(name, severity, columns, description, meta.get("parent"), companion)
     table = definition.get("meta", {}).get("table") or path.stem
+    if "identity_columns" not in definition.get("meta", {}):
+        raise ContractError(f"{path}: the suite's meta needs identity_columns")
     return ContractSuite(table, path, definition, checks)
+
+
+def _reads(meta: Mapping[str, Any]) -> tuple[str, ...]:
+    reads = meta["reads"]
+    return (reads,) if isinstance(reads, str) else tuple(reads)
 
 
 def _columns(kwargs: Mapping[str, Any]) -> tuple[str, ...]:

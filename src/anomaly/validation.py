@@ -1,18 +1,29 @@
 """Validate a loaded drop against its data contracts: accept or quarantine every row.
 
-A row is quarantined when it fails a ``hard`` check; it is kept, and the
-finding reported, when it fails only ``soft`` ones. Besides the GX suites,
-three checks belong to reading itself and are always hard:
+A **hard** check finds a broken cell: unreadable, impossible, an unknown code,
+a repeated key, after the extraction, an end before its start, an id that
+exists nowhere in the drop. A **soft** check finds something merely unusual.
+What a hard failure costs depends on the cell (the suite's
+``identity_columns``):
 
-- ``malformed_row``: the line could not be split into the header's columns;
-- ``unreadable_<column>``: a cell held something that is not of its kind
-  (a date that is not a date, an integer that is not an integer);
-- ``repeated_row``: the same cells as an earlier line of the file (an export
-  written twice); the first copy is kept.
+- a cell the row cannot be understood without (its key, the convict, the
+  institution, the event's own date...): the row is quarantined;
+- any other cell: the cell is nulled (for a pair of dates, the one expected
+  to be the later), the row is kept and the finding reported, naming the cell
+  and its raw value. A required cell that came empty is reported the same
+  way. Master rows (regions, facilities, staff, convicts, persons) therefore
+  leave only when their key is missing or repeated.
 
-Tables are validated in reference order, so a foreign key is checked against
-the *accepted* rows of the table it names: a visit of a quarantined convict is
-quarantined too, and its reason says so.
+A soft failure keeps the row as it is and reports the finding. Besides the GX
+suites, three checks belong to reading: ``malformed_row`` (the line does not
+split into the header's columns; always quarantined), ``unreadable_<column>``
+(a cell that is not of its kind, such as ``31.02.1975``; hard) and
+``repeated_row`` (an exact copy of an earlier line; the first is kept).
+
+References are checked against every row *read* from the table they name,
+so no row is quarantined for another row's defect: a row whose parent was
+quarantined is kept, with a soft finding naming the parent row and why it
+went. Of a key held by several lines the first line is kept.
 
 Invariant, checked on every table: rows read = rows accepted + rows quarantined.
 """
@@ -22,15 +33,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from anomaly.contracts import (
-    REFERENCE_SUFFIX,
-    Check,
-    ContractRunner,
-    ContractSuite,
-)
-from anomaly.id_codes import among
+from anomaly.contract_companions import ParentRows, first_lines, with_companions
+from anomaly.contracts import FIRST_COPY, Check, ContractRunner, ContractSuite
 from anomaly.record_schema import TABLES, Kind, Table
 from anomaly.records import Drop, LoadedTable
 
@@ -39,7 +46,23 @@ READING_CHECKS = {
     "repeated_row": "the same cells as an earlier line (kept once)",
 }
 QUARANTINE_META = ["source_file", "source_line", "failed_checks", "reasons"]
-FINDING_COLUMNS = ["table", "source_file", "source_line", "record", "check", "reason"]
+FINDING_COLUMNS = [
+    "table",
+    "source_file",
+    "source_line",
+    "record",
+    "check",
+    "severity",
+    "action",
+    "column",
+    "value",
+    "reason",
+]
+
+QUARANTINED = "quarantined"
+NULLED = "cell_nulled"  # a hard failure on a cell the row can do without: the cell is nulled
+MISSING = "cell_missing"  # a required cell that came empty, on a row kept
+REPORTED = "reported"  # a soft finding: the row is kept as it is
 
 
 class InvariantError(AssertionError):
@@ -55,9 +78,20 @@ class TableOutcome:
     rows_read: int
     accepted: pd.DataFrame
     quarantine: pd.DataFrame
-    soft_findings: pd.DataFrame
-    failures: pd.DataFrame  # source_line, check, severity: every failure, hard and soft
+    findings: pd.DataFrame  # FINDING_COLUMNS: every finding on a row that was kept
+    failures: pd.DataFrame  # source_line, check, severity, action: every failure
     extra_columns: tuple[str, ...]
+
+    @property
+    def nulled_cells(self) -> pd.DataFrame:
+        """The cells nulled on kept rows (one line per cell, its first finding)."""
+        nulled = self.findings[self.findings["action"].eq(NULLED)]
+        return nulled.drop_duplicates(["source_line", "column"])
+
+    @property
+    def rows_kept_with_parent_quarantined(self) -> int:
+        parent = self.findings["check"].astype(str).str.endswith("_parent_not_quarantined")
+        return int(self.findings.loc[parent, "source_line"].nunique())
 
 
 @dataclass(frozen=True)
@@ -88,39 +122,28 @@ def validate_drop(
     """
     runner = runner or ContractRunner()
     outcomes: dict[str, TableOutcome] = {}
-    keys: dict[str, pd.Series] = {}
+    parents: dict[str, ParentRows] = {}
+    parameters = contract_parameters(drop.extracted_at)
     for spec in TABLES:
         if spec.name not in drop.tables:
             continue
         if spec.name not in suites:
             raise KeyError(f"no data contract for table {spec.name}")
         loaded = drop.tables[spec.name]
-        outcome = validate_table(loaded, suites[spec.name], runner, _parameters(drop), keys)
+        outcome = validate_table(loaded, suites[spec.name], runner, parameters, parents)
         outcomes[spec.name] = outcome
-        for column in spec.key if len(spec.key) == 1 else ():
-            keys[f"{spec.name}.{column}"] = outcome.accepted[column]
+        if len(spec.key) == 1:
+            parents[f"{spec.name}.{spec.key[0]}"] = ParentRows.of(loaded, outcome.quarantine)
     return ValidationResult(drop, outcomes)
 
 
-def _parameters(drop: Drop) -> dict[str, Any]:
-    return {"extracted_at": drop.extracted_at.isoformat()}
-
-
-def _with_reference_flags(
-    frame: pd.DataFrame, suite: ContractSuite, keys: dict[str, pd.Series], loaded: LoadedTable
-) -> pd.DataFrame:
-    """The frame with a ``<column>__refers`` companion per referential check (a hash join)."""
-    flags = {}
-    for column, reference in suite.references:
-        table, key = reference.split(".")
-        if table == loaded.spec.name:  # self-reference: any id of this table
-            targets = loaded.typed[key]
-        else:  # a table not delivered (optional) or without rows has no keys
-            targets = keys.get(reference, pd.Series([], dtype="string"))
-        values = frame[column]
-        found = among(values, targets.dropna())
-        flags[column + REFERENCE_SUFFIX] = values.isna().to_numpy(dtype=bool) | found
-    return frame.assign(**flags) if flags else frame
+def contract_parameters(extracted_at: pd.Timestamp) -> dict[str, Any]:
+    """The suite parameters of a drop extracted at ``extracted_at``."""
+    return {
+        "extracted_at": extracted_at.isoformat(),
+        "a_century_before_extraction": (extracted_at - pd.DateOffset(years=100)).isoformat(),
+        "oldest_birth": (extracted_at - pd.DateOffset(years=120)).isoformat(),
+    }
 
 
 def validate_table(
@@ -128,11 +151,11 @@ def validate_table(
     suite: ContractSuite,
     runner: ContractRunner,
     parameters: dict[str, Any],
-    keys: dict[str, pd.Series],
+    parents: dict[str, ParentRows],
 ) -> TableOutcome:
-    """Judge every row of one table; ``keys`` are the accepted keys of the tables before it."""
+    """Judge every row of one table; ``parents`` are the judged tables before it."""
     repeated = _repeated_lines(loaded)
-    frame = _with_reference_flags(_without(loaded.typed, repeated.index), suite, keys, loaded)
+    frame = with_companions(_without(loaded.typed, repeated.index), suite, parents, loaded)
     contract_failures = runner.run(suite, frame, parameters)
     contract_failures = _without_unreadable_cells(contract_failures, loaded, suite)
     failures = pd.concat(
@@ -144,27 +167,29 @@ def validate_table(
         ignore_index=True,
     )
     checks = _all_checks(suite, loaded.spec)
-    failures["severity"] = failures["check"].map(lambda name: checks[name].severity)
-    reasons = _reasons(failures, checks, loaded, repeated)
-    hard_lines = pd.Index(failures.loc[failures["severity"] == "hard", "source_line"].unique())
-    accepted = _typed_for_analysis(_without(loaded.typed, hard_lines), loaded.spec)
+    failures = _without_echoes(_judged(failures, checks, suite, loaded), checks)
+    reasons = _reasons(failures, checks, loaded, repeated, frame, parents)
+    hard_lines = pd.Index(failures.loc[failures["action"] == QUARANTINED, "source_line"].unique())
+    kept = reasons[~reasons["source_line"].isin(hard_lines)]
+    accepted = _without(loaded.typed, hard_lines)
+    accepted = _typed_for_analysis(_nulled(accepted, kept[kept["action"] == NULLED]), loaded.spec)
     quarantine = _quarantine(loaded, reasons, hard_lines)
-    soft = reasons[(reasons["severity"] == "soft") & ~reasons["source_line"].isin(hard_lines)]
     outcome = TableOutcome(
         table=loaded.spec.name,
         source_file=loaded.raw.path.name,
         rows_read=loaded.rows_read,
         accepted=accepted,
         quarantine=quarantine,
-        soft_findings=_findings(soft, loaded),
+        findings=_findings(kept, loaded),
         failures=pd.concat(
             [
-                failures,
+                failures[["source_line", "check", "severity", "action"]],
                 pd.DataFrame(
                     {
                         "source_line": loaded.raw.malformed["source_line"],
                         "check": "malformed_row",
                         "severity": "hard",
+                        "action": QUARANTINED,
                     }
                 ),
             ],
@@ -178,6 +203,51 @@ def validate_table(
             f"{len(accepted)} and quarantined {len(quarantine)}"
         )
     return outcome
+
+
+def _judged(
+    failures: pd.DataFrame, checks: dict[str, Check], suite: ContractSuite, loaded: LoadedTable
+) -> pd.DataFrame:
+    """Each failure with its severity, the cell it concerns and what it costs the row.
+
+    A hard failure quarantines the row when every cell it concerns is an
+    identity cell; otherwise it costs its first other cell (of a pair of
+    dates, the one expected to be the later): nulled, or reported missing
+    when the cell came empty.
+    """
+    identity = suite.identity_columns
+    cells = loaded.raw.cells
+    severity, action, column = [], [], []
+    for line, name in zip(failures["source_line"], failures["check"], strict=True):
+        check = checks[name]
+        others = [c for c in check.columns if c not in identity]
+        severity.append(check.severity)
+        column.append(others[0] if others else (check.columns[0] if check.columns else ""))
+        if check.severity == "soft":
+            action.append(REPORTED)
+        elif name == "repeated_row" or not others:
+            action.append(QUARANTINED)
+        else:
+            action.append(MISSING if pd.isna(cells.at[line, others[0]]) else NULLED)
+    return failures.assign(severity=severity, action=action, column=column)
+
+
+def _without_echoes(failures: pd.DataFrame, checks: dict[str, Check]) -> pd.DataFrame:
+    """Drop pair failures that only echo a cell a single-cell failure of the line nulled.
+
+    A birth date after the extraction also puts the sentence start "before
+    the birth": the birth date is nulled, and the sentence start keeps its value.
+    """
+    pair = failures["check"].map(lambda name: len(checks[name].columns) > 1).to_numpy(dtype=bool)
+    single_nulled = failures[~pair & failures["action"].eq(NULLED).to_numpy()]
+    if single_nulled.empty or not pair.any():
+        return failures
+    paid = set(zip(single_nulled["source_line"], single_nulled["column"], strict=True))
+    echo = np.zeros(len(failures), dtype=bool)
+    for position in np.flatnonzero(pair):
+        line, name = failures["source_line"].iat[position], failures["check"].iat[position]
+        echo[position] = any((line, column) in paid for column in checks[name].columns)
+    return failures[~echo]
 
 
 def _repeated_lines(loaded: LoadedTable) -> pd.Series:
@@ -229,26 +299,45 @@ def _all_checks(suite: ContractSuite, spec: Table) -> dict[str, Check]:
 
 
 def _reasons(
-    failures: pd.DataFrame, checks: dict[str, Check], loaded: LoadedTable, repeated: pd.Series
+    failures: pd.DataFrame,
+    checks: dict[str, Check],
+    loaded: LoadedTable,
+    repeated: pd.Series,
+    frame: pd.DataFrame,
+    parents: dict[str, ParentRows],
 ) -> pd.DataFrame:
-    """One readable sentence per failure: the check, what it demands, the values."""
+    """One readable sentence per failure (the check, what it demands, the values) and the value."""
     cells = loaded.raw.cells
     unreadable = loaded.unreadable.set_index(["source_line", "column"])["expected"]
-    texts = []
-    for line, name in zip(failures["source_line"], failures["check"], strict=True):
+    later = failures.loc[failures["check"].map(lambda n: checks[n].companion == FIRST_COPY),
+                         "source_line"]  # fmt: skip
+    first = first_lines(frame, loaded.spec.key, pd.Index(later.unique()))
+    texts, values = [], []
+    for line, name, column in zip(
+        failures["source_line"], failures["check"], failures["column"], strict=True
+    ):
         check = checks[name]
+        values.append(_raw(cells, line, column))
+        shown = ", ".join(f"{c}={_shown(cells.at[line, c])}" for c in check.columns)
         if name == "repeated_row":
             texts.append(f"repeated_row: same cells as line {repeated[line]} (that line is kept)")
-            continue
-        shown = ", ".join(f"{c}={_shown(cells.at[line, c])}" for c in check.columns)
-        if name.startswith("unreadable_"):
-            column = check.columns[0]
-            texts.append(f"{name}: {shown} is not {unreadable[(line, column)]}")
+        elif name.startswith("unreadable_"):
+            texts.append(f"{name}: {shown} is not {unreadable[(line, check.columns[0])]}")
+        elif check.parent:
+            held = parents[check.parent].quarantined.get(str(cells.at[line, column]).strip(), "")
+            texts.append(f"{name}: {shown} is also the id of {held}")
+        elif check.companion == FIRST_COPY:
+            texts.append(f"{name}: {shown} repeats line {int(first[line])} (that line is kept)")
         else:
             texts.append(f"{name}: {check.description} ({shown})")
-    out = failures.copy()
-    out["reason"] = texts
-    return out
+    return failures.assign(reason=texts, value=values)
+
+
+def _raw(cells: pd.DataFrame, line: int, column: str) -> str:
+    if not column or column not in cells.columns:
+        return ""
+    value = cells.at[line, column]
+    return "" if pd.isna(value) else str(value)
 
 
 def _shown(value: object) -> str:
@@ -257,7 +346,7 @@ def _shown(value: object) -> str:
 
 def _quarantine(loaded: LoadedTable, reasons: pd.DataFrame, hard_lines: pd.Index) -> pd.DataFrame:
     """Rejected rows as they came in, with file, line, failed checks and reasons."""
-    hard = reasons[reasons["source_line"].isin(hard_lines)]
+    hard = reasons[reasons["source_line"].isin(hard_lines) & reasons["severity"].eq("hard")]
     grouped = hard.groupby("source_line", sort=True).agg(
         failed_checks=("check", lambda s: ";".join(dict.fromkeys(s))),
         reasons=("reason", lambda s: "; ".join(dict.fromkeys(s))),
@@ -283,21 +372,38 @@ def _quarantine(loaded: LoadedTable, reasons: pd.DataFrame, hard_lines: pd.Index
     return rows.reset_index(drop=True)[ordered + QUARANTINE_META[2:]]
 
 
-def _findings(soft: pd.DataFrame, loaded: LoadedTable) -> pd.DataFrame:
-    if soft.empty:
+def _findings(kept: pd.DataFrame, loaded: LoadedTable) -> pd.DataFrame:
+    """Findings on the rows that were kept, each with what it cost and the raw value."""
+    if kept.empty:
         return pd.DataFrame(columns=FINDING_COLUMNS)
-    key = loaded.typed.loc[soft["source_line"], list(loaded.spec.key)].astype("string")
+    key = loaded.typed.loc[kept["source_line"], list(loaded.spec.key)].astype("string")
     record = key.fillna("").agg("|".join, axis=1).to_numpy()
     return pd.DataFrame(
         {
             "table": loaded.spec.name,
             "source_file": loaded.raw.path.name,
-            "source_line": soft["source_line"].to_numpy(),
+            "source_line": kept["source_line"].to_numpy(),
             "record": record,
-            "check": soft["check"].to_numpy(),
-            "reason": soft["reason"].to_numpy(),
-        }
+            "check": kept["check"].to_numpy(),
+            "severity": kept["severity"].to_numpy(),
+            "action": kept["action"].to_numpy(),
+            "column": kept["column"].to_numpy(),
+            "value": kept["value"].to_numpy(),
+            "reason": kept["reason"].to_numpy(),
+        },
+        columns=FINDING_COLUMNS,
     )
+
+
+def _nulled(frame: pd.DataFrame, nulled: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the nulled cells empty; untouched columns are shared, not copied."""
+    if nulled.empty:
+        return frame
+    changed = {}
+    for column, group in nulled.groupby("column"):
+        values = frame[str(column)]
+        changed[str(column)] = values.mask(values.index.isin(group["source_line"].to_numpy()))
+    return frame.assign(**changed)
 
 
 def _without(typed: pd.DataFrame, lines: pd.Index) -> pd.DataFrame:

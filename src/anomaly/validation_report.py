@@ -5,7 +5,8 @@ Layout under the output folder::
     quarantine/<table>.csv        every rejected row as it came in, with
                                   source_file, source_line, failed_checks, reasons
     accepted/<table>.parquet      the accepted rows, typed
-    validation_findings.csv       soft findings (rows kept)
+    validation_findings.csv       findings on kept rows: soft ones, nulled cells,
+                                  missing cells, quarantined parents
     validation_summary.json       counts per table and per check
     validation_summary.txt        the same for a person
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from anomaly.record_schema import TABLES, TABLES_BY_NAME
 from anomaly.validation import FINDING_COLUMNS, ValidationResult
 
 
@@ -26,6 +28,7 @@ def summarise(result: ValidationResult) -> dict[str, Any]:
     drop = result.drop
     tables: dict[str, dict[str, Any]] = {}
     checks = []
+    losses = largest_losses(result)
     for name, outcome in result.tables.items():
         loaded = drop.tables[name]
         tables[name] = {
@@ -35,16 +38,35 @@ def summarise(result: ValidationResult) -> dict[str, Any]:
             "rows_read": outcome.rows_read,
             "accepted": len(outcome.accepted),
             "quarantined": len(outcome.quarantine),
-            "rows_with_soft_findings": int(outcome.soft_findings["source_line"].nunique()),
+            "rows_with_findings": int(outcome.findings["source_line"].nunique()),
+            "cells_nulled": len(outcome.nulled_cells),
+            "rows_kept_with_parent_quarantined": outcome.rows_kept_with_parent_quarantined,
+            "largest_loss_from_one_row": losses.get(name, 0),
             "extra_columns_ignored": list(outcome.extra_columns),
         }
-        counts = outcome.failures.groupby(["check", "severity"]).size()
-        for (check, severity), rows in counts.items():
-            checks.append({"table": name, "check": check, "severity": severity, "rows": int(rows)})
-    totals = {
+        counts = outcome.failures.groupby(["check", "severity", "action"]).size()
+        for (check, severity, action), rows in counts.items():
+            checks.append(
+                {
+                    "table": name,
+                    "check": check,
+                    "severity": severity,
+                    "action": action,
+                    "rows": int(rows),
+                }
+            )
+    totals: dict[str, int] = {
         key: sum(t[key] for t in tables.values())
-        for key in ("rows_read", "accepted", "quarantined")
+        for key in (
+            "rows_read",
+            "accepted",
+            "quarantined",
+            "rows_with_findings",
+            "cells_nulled",
+            "rows_kept_with_parent_quarantined",
+        )
     }
+    totals["largest_loss_from_one_row"] = max(losses.values(), default=0)
     return {
         "drop": str(drop.path),
         "extracted_at": drop.extracted_at.isoformat(),
@@ -59,6 +81,41 @@ def summarise(result: ValidationResult) -> dict[str, Any]:
     }
 
 
+def largest_losses(result: ValidationResult) -> dict[str, int]:
+    """Per table, the most rows that one of its quarantined rows took out of the analysis.
+
+    A quarantined row takes itself out, and every quarantined row of any table
+    that names its key (whatever that row's own reasons, so this never
+    understates a cascade). Without a cascade it is 1 wherever a row was
+    quarantined.
+    """
+    losses: dict[str, int] = {}
+    for name, outcome in result.tables.items():
+        spec = TABLES_BY_NAME[name]
+        if outcome.quarantine.empty:
+            continue
+        losses[name] = 1
+        if len(spec.key) != 1 or spec.key[0] not in outcome.quarantine.columns:
+            continue
+        held = outcome.quarantine[spec.key[0]].dropna().astype(str)
+        named = pd.Series(0, index=pd.Index(held.unique()))
+        for child, column in _referring(f"{name}.{spec.key[0]}", result):
+            cells = child.quarantine[column].dropna().astype(str)
+            named = named.add(cells[cells.isin(named.index)].value_counts(), fill_value=0)
+        losses[name] = 1 + int(named.max()) if len(named) else 1
+    return losses
+
+
+def _referring(target: str, result: ValidationResult) -> list[tuple[Any, str]]:
+    return [
+        (result.tables[spec.name], column.name)
+        for spec in TABLES
+        if spec.name in result.tables
+        for column in spec.columns
+        if column.references == target and column.name in result.tables[spec.name].quarantine
+    ]
+
+
 def summary_text(summary: dict[str, Any]) -> str:
     """The run summary as a few lines a person reads."""
     totals = summary["totals"]
@@ -66,14 +123,19 @@ def summary_text(summary: dict[str, Any]) -> str:
         f"Drop {summary['drop']} extracted at {summary['extracted_at']} "
         f"({summary['extracted_at_source']})",
         f"Rows read {totals['rows_read']}, accepted {totals['accepted']}, "
-        f"quarantined {totals['quarantined']}",
+        f"quarantined {totals['quarantined']}; accepted with findings "
+        f"{totals['rows_with_findings']}, cells nulled {totals['cells_nulled']}, kept although "
+        f"their parent row was quarantined {totals['rows_kept_with_parent_quarantined']}; "
+        f"most rows one source row took out: {totals['largest_loss_from_one_row']}",
         "",
-        f"{'table':<26}{'read':>10}{'accepted':>10}{'quarant.':>10}{'soft':>8}",
+        f"{'table':<26}{'read':>10}{'accepted':>10}{'quarant.':>10}{'findings':>10}"
+        f"{'nulled':>8}{'orphans':>8}{'max loss':>9}",
     ]
     for name, t in summary["tables"].items():
         lines.append(
             f"{name:<26}{t['rows_read']:>10}{t['accepted']:>10}{t['quarantined']:>10}"
-            f"{t['rows_with_soft_findings']:>8}"
+            f"{t['rows_with_findings']:>10}{t['cells_nulled']:>8}"
+            f"{t['rows_kept_with_parent_quarantined']:>8}{t['largest_loss_from_one_row']:>9}"
         )
         if t["extra_columns_ignored"]:
             lines.append(
@@ -82,7 +144,8 @@ def summary_text(summary: dict[str, Any]) -> str:
     if summary["checks"]:
         lines += ["", "Failed checks (rows):"]
         lines += [
-            f"  {c['table']}.{c['check']} [{c['severity']}]: {c['rows']}" for c in summary["checks"]
+            f"  {c['table']}.{c['check']} [{c['severity']}, {c['action']}]: {c['rows']}"
+            for c in summary["checks"]
         ]
     for name in summary["optional_tables_missing"]:
         lines.append(f"Optional table {name} not delivered: the rules that need it will not run.")
@@ -97,7 +160,7 @@ def write_validation(result: ValidationResult, out: Path | str) -> dict[str, Any
     for name, outcome in result.tables.items():
         outcome.quarantine.to_csv(out / "quarantine" / f"{name}.csv", index=False)
         outcome.accepted.to_parquet(out / "accepted" / f"{name}.parquet")
-    findings = [o.soft_findings for o in result.tables.values() if not o.soft_findings.empty]
+    findings = [o.findings for o in result.tables.values() if not o.findings.empty]
     all_findings = (
         pd.concat(findings, ignore_index=True)
         if findings
