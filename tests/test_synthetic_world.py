@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from anomaly.cli import app
+from anomaly.evaluation import noise_outcome
 from anomaly.record_schema import TABLES_BY_NAME
 from anomaly.records import load_drop
 from anomaly.rulebook import load_rulebook
 from anomaly.synthetic.drop_writing import write_world
-from anomaly.synthetic.export_noise import noise_quarantined
 from anomaly.synthetic.scheme_registry import build_world, scheme_codes
 from anomaly.validation import validate_drop
 
@@ -194,11 +194,15 @@ def test_the_rule_checks_reject_a_corrupted_world(small_world, check):
         check(small_world.tables, **kwargs)
 
 
-def test_export_noise_is_listed_and_quarantined_while_planted_records_survive(
-    tmp_path, contracts, runner
+@pytest.mark.parametrize("style", ["spec", "legacy"])
+def test_export_noise_is_caught_no_clean_row_is_quarantined_and_planted_records_survive(
+    tmp_path, contracts, runner, style
 ):
+    # issue 11: every broken row quarantined or reported, no clean row quarantined, in both formats
     world = build_world("tiny", 8)
-    broken = write_world(world, tmp_path / "drop", noise=0.01, noise_truth=tmp_path / "noise.csv")
+    broken = write_world(
+        world, tmp_path / "drop", noise=0.01, noise_truth=tmp_path / "noise.csv", style=style
+    )
     truth = pd.read_csv(tmp_path / "noise.csv", dtype={"record_id": str})
     assert broken == len(truth) > 20
     assert set(truth["defect"]) == {
@@ -207,9 +211,18 @@ def test_export_noise_is_listed_and_quarantined_while_planted_records_survive(
         "dangling_reference",
         "duplicate_id",
     }
-    result = validate_drop(load_drop(tmp_path / "drop"), contracts, runner)
+    assert {"convicts", "staff"} <= set(truth["table"])  # master rows are broken too
+    drop = load_drop(tmp_path / "drop")
+    if style == "legacy":
+        # (a file of plain ASCII reads the same in both encodings, and is reported as UTF-8)
+        assert {t.raw.separator for t in drop.tables.values()} == {";"}
+        assert {t.raw.encoding for t in drop.tables.values()} <= {"cp1251", "utf-8"}
+    result = validate_drop(drop, contracts, runner)
     held = {name: o.quarantine for name, o in result.tables.items()}
-    assert noise_quarantined(truth, held) == len(truth)
+    findings = pd.concat([o.findings for o in result.tables.values()], ignore_index=True)
+    outcome = noise_outcome(truth, held, findings)
+    assert (outcome.missed, outcome.clean_quarantined) == (0, 0)
+    assert outcome.quarantined > 0 and outcome.reported > 0
     # noise never touches a record that a planted scheme or hard negative cites
     for name, key in KEYS.items():
         if name in result.tables:
@@ -223,7 +236,10 @@ def test_export_noise_is_listed_and_quarantined_while_planted_records_survive(
             assert cited <= accepted, name
 
 
-def test_noise_quarantined_counts_only_listed_lines():
-    truth = pd.DataFrame({"table": ["visit_logs", "visit_logs"], "source_line": [5, 9]})
+def test_noise_outcome_counts_only_listed_lines():
+    truth = pd.DataFrame({"table": ["visit_logs"] * 3, "source_line": [5, 9, 11]})
     held = {"visit_logs": pd.DataFrame({"source_line": ["5", "7"]})}
-    assert noise_quarantined(truth, held) == 1
+    findings = pd.DataFrame({"table": ["visit_logs", "visit_logs"], "source_line": ["9", "8"]})
+    outcome = noise_outcome(truth, held, findings)
+    assert (outcome.quarantined, outcome.reported, outcome.missed) == (1, 1, 1)
+    assert outcome.clean_quarantined == 1  # line 7

@@ -238,6 +238,13 @@ def synth(
     noise_truth: Annotated[
         Path | None, typer.Option(help="Where to list the broken rows (CSV), outside the drop.")
     ] = None,
+    export_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="spec (UTF-8, ',', ISO dates) or legacy (Windows-1251, ';', DD.MM.YYYY).",
+        ),
+    ] = "spec",
 ) -> None:
     """Generate a synthetic penal system with planted corruption schemes.
 
@@ -247,7 +254,7 @@ def synth(
     """
     import time
 
-    from anomaly.synthetic.drop_writing import write_world
+    from anomaly.synthetic.drop_writing import EXPORT_FORMATS, write_world
     from anomaly.synthetic.scales import SCALES
     from anomaly.synthetic.scheme_registry import build_world
 
@@ -256,13 +263,15 @@ def synth(
     for truth, hint in ((labels, "--labels"), (noise_truth, "--noise-truth")):
         if truth is not None and out.resolve() in truth.resolve().parents:
             raise typer.BadParameter("truth must not be written inside the drop", param_hint=hint)
+    if export_format not in EXPORT_FORMATS:
+        raise typer.BadParameter(f"one of {', '.join(EXPORT_FORMATS)}", param_hint="--format")
     if not 0 <= noise < 0.5:
         raise typer.BadParameter("noise must be a share in [0, 0.5)", param_hint="--noise")
     if noise > 0 and noise_truth is None:
         raise typer.BadParameter("--noise needs --noise-truth", param_hint="--noise-truth")
     began = time.perf_counter()
     world = build_world(scale, seed, schemes=not clean)
-    broken = write_world(world, out, labels, noise, noise_truth)
+    broken = write_world(world, out, labels, noise, noise_truth, export_format)
     rows = sum(len(t) for t in world.tables.values())
     planted = sum(1 for x in world.labels if x["kind"] == "scheme")
     typer.echo(
@@ -287,14 +296,16 @@ def evaluate(
 ) -> None:
     """Score a run's cases against a synthetic world's truth; print and write OUT/evaluation.csv.
 
-    With --noise, also count how many of the broken rows OUT/quarantine holds.
+    With --noise, also count how many of the broken rows OUT/quarantine holds,
+    how many were kept with the broken cell reported (OUT/validation_findings.csv),
+    and how many clean rows were quarantined (there should be none).
     """
     import dataclasses
 
     import pandas as pd
 
     from anomaly.evaluation import evaluate as score
-    from anomaly.synthetic.export_noise import noise_quarantined
+    from anomaly.evaluation import noise_outcome
 
     cases_file, flags_file = out / "cases.csv", out / "flags.csv"
     for needed in (labels, cases_file):
@@ -307,8 +318,8 @@ def evaluate(
     if noise is not None:
         broken = pd.read_csv(noise, dtype={"record_id": str})
         held = {p.stem: pd.read_csv(p, dtype=str) for p in (out / "quarantine").glob("*.csv")}
-        caught = noise_quarantined(broken, held)
-        result = dataclasses.replace(result, noise_rows=len(broken), noise_quarantined=caught)
+        findings = pd.read_csv(out / "validation_findings.csv", dtype=str)
+        result = dataclasses.replace(result, noise=noise_outcome(broken, held, findings))
     result.table.to_csv(out / "evaluation.csv", index=False)
     typer.echo(result.text(), nl=False)
 

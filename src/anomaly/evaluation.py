@@ -26,8 +26,7 @@ class Evaluation:
     precision_at_k: float
     hard_negatives: int
     hard_negatives_flagged: int
-    noise_rows: int | None = None
-    noise_quarantined: int | None = None
+    noise: NoiseOutcome | None = None
 
     def text(self) -> str:
         lines = [self.table.to_string(index=False), ""]
@@ -37,9 +36,56 @@ class Evaluation:
             f"hard negatives flagged: {self.hard_negatives_flagged} of {self.hard_negatives}"
             f" ({share:.1%})"
         )
-        if self.noise_rows is not None:
-            lines.append(f"noise rows quarantined: {self.noise_quarantined} of {self.noise_rows}")
+        if self.noise is not None:
+            lines.append(self.noise.text())
         return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class NoiseOutcome:
+    """What validation made of the rows that export noise broke, and of the clean ones."""
+
+    rows: int  # broken rows listed in the noise truth
+    quarantined: int  # of them, quarantined
+    reported: int  # of them, kept with a finding on their line (a cell nulled, say)
+    clean_quarantined: int  # quarantined rows that the noise did not break
+
+    @property
+    def missed(self) -> int:
+        return self.rows - self.quarantined - self.reported
+
+    def text(self) -> str:
+        return (
+            f"noise rows: {self.rows}, quarantined {self.quarantined}, kept and reported "
+            f"{self.reported}, missed {self.missed}; clean rows quarantined: "
+            f"{self.clean_quarantined}"
+        )
+
+
+def noise_outcome(
+    noise: pd.DataFrame, quarantine: dict[str, pd.DataFrame], findings: pd.DataFrame
+) -> NoiseOutcome:
+    """Match broken rows (``anomaly synth --noise-truth``) with a run's quarantine and findings.
+
+    Rows are matched on table and source line. A quarantined row that the
+    noise did not break is a clean row lost: it should not happen.
+    """
+    broken = set(zip(noise["table"].astype(str), noise["source_line"].astype(int), strict=True))
+    held = {
+        (table, int(line))
+        for table, frame in quarantine.items()
+        if not frame.empty
+        for line in pd.to_numeric(frame["source_line"], errors="coerce").dropna()
+    }
+    found = set(
+        zip(findings["table"].astype(str), findings["source_line"].astype(int), strict=True)
+    )
+    return NoiseOutcome(
+        rows=len(broken),
+        quarantined=len(broken & held),
+        reported=len((broken - held) & found),
+        clean_quarantined=len(held - broken),
+    )
 
 
 def evaluate(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,18 +13,42 @@ from anomaly.record_schema import TABLES_BY_NAME, Kind
 from anomaly.synthetic.export_noise import NOISE_COLUMNS, add_export_noise
 from anomaly.synthetic.world import World
 
+SUBJECT_TABLES = {"convict": "convicts", "staff": "staff"}
 
-def spec_text(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Cells as the spec writes them: ISO dates and timestamps, true/false, empty for null."""
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """How a registry writes its files: cells, separator, encoding."""
+
+    date: str
+    timestamp: str
+    booleans: tuple[str, str]  # true, false
+    decimal: str
+    separator: str
+    encoding: str
+
+
+EXPORT_FORMATS = {
+    "spec": ExportFormat("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", ("true", "false"), ".", ",", "utf-8"),
+    # older registry software (records.md, Delivery): Windows-1251, ';', day-first dates
+    "legacy": ExportFormat("%d.%m.%Y", "%d.%m.%Y %H:%M:%S", ("1", "0"), ",", ";", "cp1251"),
+}
+
+
+def spec_text(frame: pd.DataFrame, table: str, style: str = "spec") -> pd.DataFrame:
+    """Cells as a registry writes them (the spec's ISO dates by default), empty for null."""
+    form = EXPORT_FORMATS[style]
     out = pd.DataFrame(index=frame.index)
     for column in TABLES_BY_NAME[table].columns:
         values = frame[column.name]
         if column.kind == Kind.DATE:
-            text = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
+            text = pd.to_datetime(values).dt.strftime(form.date)
         elif column.kind == Kind.TIMESTAMP:
-            text = pd.to_datetime(values).dt.strftime("%Y-%m-%dT%H:%M:%S")
+            text = pd.to_datetime(values).dt.strftime(form.timestamp)
         elif column.kind == Kind.BOOL:
-            text = values.astype("boolean").map({True: "true", False: "false"})
+            text = values.astype("boolean").map({True: form.booleans[0], False: form.booleans[1]})
+        elif column.kind == Kind.FLOAT:
+            text = values.astype("string").str.replace(".", form.decimal, regex=False)
         else:
             text = values.astype("string")
         out[column.name] = text.astype(object).where(values.notna(), None)
@@ -36,23 +61,28 @@ def write_world(
     labels: Path | str | None = None,
     noise: float = 0.0,
     noise_truth: Path | str | None = None,
+    style: str = "spec",
 ) -> int:
     """One CSV per table and a manifest into ``drop``; the labels, if asked, elsewhere.
 
     With ``noise`` > 0, that share of the event rows is broken the way real
-    exports break and the broken rows are listed in ``noise_truth``. Returns
+    exports break and the broken rows are listed in ``noise_truth``. ``style``
+    is the export format: ``spec`` or ``legacy`` (``EXPORT_FORMATS``). Returns
     the number of broken rows.
     """
     drop = Path(drop)
     drop.mkdir(parents=True, exist_ok=True)
-    texts = {name: spec_text(frame, name) for name, frame in world.tables.items()}
+    form = EXPORT_FORMATS[style]
+    texts = {name: spec_text(frame, name, style) for name, frame in world.tables.items()}
     broken = pd.DataFrame(columns=NOISE_COLUMNS)
     if noise > 0:
         protected = {r for x in world.labels for r in x["records"].split(";") if r}
+        protected |= {f"{SUBJECT_TABLES[x['subject_type']]}:{x['subject_id']}" for x in world.labels
+                      if x["subject_type"] in SUBJECT_TABLES}  # fmt: skip
         rng = np.random.default_rng([world.seed, 3])
         texts, broken = add_export_noise(texts, noise, rng, protected)
     for name, text in texts.items():
-        text.to_csv(drop / f"{name}.csv", index=False)
+        text.to_csv(drop / f"{name}.csv", index=False, sep=form.separator, encoding=form.encoding)
     if noise_truth is not None:
         Path(noise_truth).parent.mkdir(parents=True, exist_ok=True)
         broken.to_csv(noise_truth, index=False)

@@ -1,14 +1,17 @@
 """Rows broken the way real registry exports break, with their own truth file.
 
 Real exports carry typos in dates, codes the exporter never heard of,
-references to records that were deleted, and ids reused by two rows. A share
-of the event rows of a synthetic drop is broken in one of these four ways
-after the drop is rendered as text, and each broken row is listed (table,
-source line, defect, column) so that ``anomaly evaluate`` can count how many
-the quarantine caught.
+references to records that were deleted, and ids reused by a later entry. A
+share of the event rows, and of the convict and staff rows, of a synthetic
+drop is broken in one of these ways after the drop is rendered as text, and
+each broken row is listed (table, source line, defect, column) so that
+``anomaly evaluate`` can count how many validation caught (quarantined, or
+kept with the broken cell nulled and reported) and check that no clean row
+was quarantined.
 
-Rows cited by a planted scheme or a hard negative are never broken: noise is
-meant to test the quarantine, not to hide the schemes.
+Rows cited by a planted scheme or a hard negative, and the convicts and staff
+they concern, are never broken: noise is meant to test validation, not to
+hide the schemes.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from anomaly.record_schema import TABLES_BY_NAME, Kind
 NOISE_COLUMNS = ["table", "source_line", "record_id", "defect", "column", "written"]
 
 NOISY_TABLES = (
+    "convicts",
+    "staff",
     "visit_logs",
     "long_visit_registrations",
     "degree_assignments",
@@ -28,7 +33,9 @@ NOISY_TABLES = (
     "disciplinary_events",
     "transfers",
 )
-"""Event tables only: a broken region or facility would take whole institutions with it."""
+"""Event tables, and the master rows of people. A master row never gets a reused id: the
+id it loses would leave every record of its own person pointing nowhere."""
+MASTER_TABLES = {"convicts", "staff"}
 
 
 HARD_REFERENCES = {"convicts", "facilities", "persons"}
@@ -50,6 +57,7 @@ def add_export_noise(
     """
     out = dict(texts)
     truth: list[dict] = []
+    protected = protected | _people_of(texts, protected)
     for table in NOISY_TABLES:
         frame = texts[table].copy()
         key = TABLES_BY_NAME[table].key[0]
@@ -63,6 +71,8 @@ def add_export_noise(
         targets = _targets(table)
         defects = rng.choice(sorted(targets), size=n)
         for position, defect in zip(chosen, defects, strict=True):
+            if defect == "duplicate_id" and not (untouched < position).any():
+                defect = "bad_date"  # no earlier row whose number a later entry could reuse
             columns = targets[defect]
             column = columns[int(rng.integers(len(columns)))]
             written = _break(frame, table, int(position), defect, column, untouched, rng)
@@ -80,18 +90,34 @@ def add_export_noise(
     return out, pd.DataFrame(truth, columns=NOISE_COLUMNS)
 
 
+def _people_of(texts: dict[str, pd.DataFrame], protected: set[str]) -> set[str]:
+    """``convicts:ID`` and ``staff:ID`` of every convict and staff member a protected row names."""
+    people: set[str] = set()
+    for table in NOISY_TABLES:
+        if table in MASTER_TABLES:
+            continue
+        frame = texts[table]
+        key = TABLES_BY_NAME[table].key[0]
+        cited = frame[(table + ":" + frame[key].astype(str)).isin(protected)]
+        people |= set("convicts:" + cited["convict_id"].dropna().astype(str))
+        staff = "logged_by" if table == "visit_logs" else "decided_by"
+        people |= set("staff:" + cited[staff].dropna().astype(str))
+    return people
+
+
 def _targets(table: str) -> dict[str, list[str]]:
     """The columns each defect can hit in ``table`` (defects with none are left out)."""
     spec = TABLES_BY_NAME[table]
+    master = table in MASTER_TABLES
     targets = {
         "bad_date": [c.name for c in spec.columns if c.kind in (Kind.DATE, Kind.TIMESTAMP)],
         "unknown_code": [c.name for c in spec.columns if c.kind == Kind.ENUM],
         "dangling_reference": [
             c.name
             for c in spec.columns
-            if c.references and c.references.split(".")[0] in HARD_REFERENCES
+            if c.references and (master or c.references.split(".")[0] in HARD_REFERENCES)
         ],
-        "duplicate_id": [spec.key[0]],
+        "duplicate_id": [] if master else [spec.key[0]],
     }
     return {defect: columns for defect, columns in targets.items() if columns}
 
@@ -113,19 +139,9 @@ def _break(
         written = rng.choice(["UNKNOWN", "n/a", "другое", "9"])
     elif defect == "dangling_reference":
         written = f"DELETED-{int(rng.integers(10**6)):06d}"
-    else:  # the id of a row left intact, so that two rows claim it
-        other = int(rng.choice(untouched))
+    else:  # the id of an earlier row left intact: a later entry reusing a number
+        earlier = untouched[untouched < position]
+        other = int(rng.choice(earlier)) if len(earlier) else int(rng.choice(untouched))
         written = frame.iat[other, frame.columns.get_loc(key)]
     frame.iat[position, frame.columns.get_loc(column)] = str(written)
     return str(written)
-
-
-def noise_quarantined(noise: pd.DataFrame, quarantine: dict[str, pd.DataFrame]) -> int:
-    """How many broken rows the run's quarantine holds (matched on table and source line)."""
-    caught = 0
-    for table, group in noise.groupby("table"):
-        held = quarantine.get(str(table))
-        if held is not None and not held.empty:
-            lines = set(pd.to_numeric(held["source_line"], errors="coerce").dropna().astype(int))
-            caught += int(group["source_line"].astype(int).isin(lines).sum())
-    return caught

@@ -80,7 +80,9 @@ def _facilities(scale: Scale, regions: pd.DataFrame, rng: np.random.Generator) -
         candidates = [i for i in range(n) if levels[i] == level]
         take = max(1, round(share * scale.womens_facilities))
         women[rng.choice(candidates, size=min(take, len(candidates) - 1), replace=False)] = True
-    opened = rng.integers(0, 40 * 365, n) + pd.Timestamp("1975-01-01").toordinal() - 719163
+    # Colonies of the 1930s and 1940s (the Karlag era) are still in use: openings
+    # are drawn from 1930 to 2015, as a real registry holds them.
+    opened = rng.integers(0, 85 * 365, n) + pd.Timestamp("1930-01-01").toordinal() - 719163
     order = rng.permutation(n)
     frame = (
         pd.DataFrame(

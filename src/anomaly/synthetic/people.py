@@ -153,6 +153,10 @@ def make_relatives(
     return persons, kinship, large_ids.to_frame()
 
 
+EARLIEST_RELATIVE_BIRTH = "1920-01-01"
+"""Relatives are drawn born from the 1920s on: the oldest a living visitor on file is."""
+
+
 def _relative_details(
     kin: pd.DataFrame, convicts: pd.DataFrame, scale: Scale, rng: np.random.Generator
 ) -> pd.DataFrame:
@@ -173,7 +177,8 @@ def _relative_details(
     high = np.array([offset_years[r][1] for r in kin["relation"]])
     birth = owner_birth + (rng.uniform(low, high) * YEAR).astype(int)
     latest = day(scale.window_start) - 365  # born before any visit could be logged
-    birth = np.minimum(birth, latest)
+    earliest = day(EARLIEST_RELATIVE_BIRTH)  # a grandparent of an old convict: the 1920s
+    birth = np.clip(birth, earliest, latest)
     partner = kin["relation"].isin(["spouse", "common_child_parent"]).to_numpy()
     sex = np.where(
         partner, np.where(owner_sex == "M", "F", "M"), np.where(rng.random(m) < 0.5, "F", "M")
