@@ -28,7 +28,7 @@ def main() -> None:
     from anomaly.contracts import load_contracts
     from anomaly.evaluation import evaluate
     from anomaly.records import load_drop
-    from anomaly.registry_snapshot import Snapshot
+    from anomaly.registry_snapshot import Snapshot, quarantined_subjects
     from anomaly.rulebook import load_rulebook
     from anomaly.scoring import score
     from anomaly.synthetic.drop_writing import write_world
@@ -47,7 +47,14 @@ def main() -> None:
     with stage("validate"):
         result = validate_drop(loaded, load_contracts())
     with stage("score"):
-        snapshot = Snapshot.of(result.accepted, load_rulebook(), loaded.extracted_at)
+        snapshot = Snapshot.of(
+            result.accepted,
+            load_rulebook(),
+            loaded.extracted_at,
+            loaded.missing_optional,
+            result.nulled_cells,
+            quarantined_subjects(result.quarantine),
+        )
         scored = score(snapshot)
     import pandas as pd
 

@@ -75,7 +75,7 @@ def score(
     from anomaly.case_outputs import write_scored
     from anomaly.contracts import load_contracts
     from anomaly.records import load_drop
-    from anomaly.registry_snapshot import Snapshot
+    from anomaly.registry_snapshot import Snapshot, quarantined_subjects
     from anomaly.rulebook import RulebookError, load_rulebook
     from anomaly.scoring import score as score_snapshot
     from anomaly.validation import validate_drop
@@ -91,7 +91,14 @@ def score(
         raise typer.Exit(code=2) from error
     summary = write_validation(result, out)
     validated = time.perf_counter()
-    snapshot = Snapshot.of(result.accepted, rulebook, loaded.extracted_at, loaded.missing_optional)
+    snapshot = Snapshot.of(
+        result.accepted,
+        rulebook,
+        loaded.extracted_at,
+        loaded.missing_optional,
+        result.nulled_cells,
+        quarantined_subjects(result.quarantine),
+    )
     scored = score_snapshot(snapshot)
     write_scored(scored, out)
     totals = summary["totals"]

@@ -27,7 +27,7 @@ from anomaly.rule_engine import SUMMARY_COLUMNS, RuleRun, run_rules
 from anomaly.rulebook import Rulebook
 from anomaly.rules import RULES
 from anomaly.rules.rule import FLAG_COLUMNS, INSUFFICIENT_COLUMNS
-from anomaly.run_folder import read_summary
+from anomaly.run_folder import read_nulled_cells, read_quarantined_subjects, read_summary
 from anomaly.scoring import Scored, finish
 
 WHOLE_TABLES = ("regions", "facilities", "staff", "convicts", "persons")
@@ -70,6 +70,8 @@ def partition_snapshot(
         rulebook,
         pd.Timestamp(summary["extracted_at"]),
         tuple(summary["optional_tables_missing"]),
+        read_nulled_cells(out),
+        read_quarantined_subjects(out),
     )
     return snapshot.with_stays(stays)
 

@@ -15,7 +15,27 @@ import pandas as pd
 
 from anomaly.id_codes import IdCodes
 from anomaly.placement_history import stays_from_transfers
+from anomaly.record_schema import TABLES_BY_NAME
 from anomaly.rulebook import Rulebook
+
+NULLED_COLUMNS = ["table", "source_line", "column"]
+QUARANTINED_COLUMNS = ["table", "source_line", "convict_id", "facility_id", "staff_id"]
+
+
+def quarantined_subjects(quarantine: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Whose rows were quarantined, from the quarantine frames by table (raw cells)."""
+    parts = [pd.DataFrame(columns=QUARANTINED_COLUMNS)]
+    for table, frame in quarantine.items():
+        if frame.empty:
+            continue
+        staff = "logged_by" if table == "visit_logs" else "decided_by"
+        part = pd.DataFrame({"table": table, "source_line": frame["source_line"].to_numpy()})
+        for column, source in (("convict_id", "convict_id"), ("facility_id", "facility_id"),
+                               ("staff_id", staff)):  # fmt: skip
+            values = frame[source] if source in frame.columns else pd.Series(pd.NA, frame.index)
+            part[column] = values.astype("string").str.strip().to_numpy()
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
 
 
 @dataclass(frozen=True)
@@ -26,6 +46,14 @@ class Snapshot:
     rulebook: Rulebook
     extracted_at: pd.Timestamp
     missing: frozenset[str] = field(default=frozenset())
+    nulled: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=NULLED_COLUMNS))
+    """Cells validation nulled on kept rows (table, source_line, column): a rule that reads
+    one judges its subject as insufficient data, never as clear (``rule_engine``)."""
+    quarantined: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=QUARANTINED_COLUMNS)
+    )
+    """Whose rows validation quarantined (table, source_line and the raw convict_id,
+    facility_id and staff cells): a rule judges those subjects on incomplete records."""
 
     @classmethod
     def of(
@@ -34,10 +62,32 @@ class Snapshot:
         rulebook: Rulebook,
         extracted_at: pd.Timestamp,
         missing: tuple[str, ...] | frozenset[str] = (),
+        nulled: pd.DataFrame | None = None,
+        quarantined: pd.DataFrame | None = None,
     ) -> Snapshot:
         """A snapshot of accepted tables; coded columns become plain strings for the rules."""
         plain = {name: _plain_codes(frame) for name, frame in tables.items()}
-        return cls(plain, rulebook, pd.Timestamp(extracted_at), frozenset(missing))
+        cells = pd.DataFrame(columns=NULLED_COLUMNS) if nulled is None else nulled[NULLED_COLUMNS]
+        held = (
+            pd.DataFrame(columns=QUARANTINED_COLUMNS)
+            if quarantined is None
+            else quarantined.reindex(columns=QUARANTINED_COLUMNS)
+        )
+        return cls(plain, rulebook, pd.Timestamp(extracted_at), frozenset(missing), cells, held)
+
+    def nulled_rows(self, table: str, column: str) -> pd.DataFrame:
+        """The accepted rows of ``table`` whose ``column`` validation nulled."""
+        cells = self.nulled[self.nulled["table"].eq(table) & self.nulled["column"].eq(column)]
+        frame = self.tables.get(table)
+        if frame is None or cells.empty:
+            return pd.DataFrame(columns=[] if frame is None else frame.columns)
+        return frame[frame.index.isin(cells["source_line"].astype(int).to_numpy())]
+
+    def was_nulled(self, table: str, column: str, ids: pd.Series) -> pd.Series:
+        """Whether the row of ``table`` each id names had its ``column`` nulled (single keys)."""
+        key = TABLES_BY_NAME[table].key[0]
+        nulled = self.nulled_rows(table, column)[key].astype(str)
+        return ids.astype("string").isin(set(nulled)).fillna(False).astype(bool)
 
     def has(self, *names: str) -> bool:
         """Whether every named table was delivered."""
@@ -70,7 +120,10 @@ class Snapshot:
         For a partition of convicts: an institution's occupancy counts every
         convict in it, so the stays of the whole registry are handed in.
         """
-        snapshot = Snapshot(self.tables, self.rulebook, self.extracted_at, self.missing)
+        snapshot = Snapshot(
+            self.tables, self.rulebook, self.extracted_at, self.missing, self.nulled,
+            self.quarantined,
+        )  # fmt: skip
         snapshot.__dict__["stays"] = stays  # fills the cached property
         return snapshot
 

@@ -3,7 +3,9 @@
 Each rule gives, per subject, one of three outcomes: flagged, clear, or
 insufficient data. A rule whose tables were not delivered does not run: all
 its subjects are "insufficient data", and the report says why. Insufficient
-data is never counted as clear.
+data is never counted as clear. Nor is a subject judged on incomplete
+records (``incomplete_evidence``): its findings are weighed down and it is
+listed as insufficient data, with the reason.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from anomaly.incomplete_evidence import SUBJECT_COLUMNS, weighed_for_gaps
 from anomaly.registry_snapshot import Snapshot
 from anomaly.rulebook import RulebookError
 from anomaly.rules import RULES
@@ -37,8 +40,7 @@ class RuleRun:
     def outcome(self, rule: str, subject_type: str, subject_id: str) -> str:
         """``flagged``, ``insufficient data`` or ``clear`` for one subject under one rule."""
         mine = self.flags[self.flags["rule"].eq(rule)]
-        column = {"convict": "convict_id", "staff": "staff_id", "facility": "facility_id"}
-        if mine[column[subject_type]].eq(subject_id).any():
+        if mine[SUBJECT_COLUMNS[subject_type]].eq(subject_id).any():
             return "flagged"
         lacking = self.insufficient[
             self.insufficient["rule"].eq(rule)
@@ -81,20 +83,20 @@ def run_rules(snapshot: Snapshot, rules: tuple[Rule, ...] = RULES) -> RuleRun:
         if rule.code not in weights:
             raise RulebookError(f"scoring.rule_weights: no weight for rule {rule.code}")
         flags = findings.flags.assign(score=findings.flags["score"] * weights[rule.code])
+        flags, gaps = weighed_for_gaps(rule, snapshot, flags)
         found.append(flags)
         lacking.append(
-            findings.insufficient.assign(rule=rule.code)[["rule", *INSUFFICIENT_COLUMNS]]
-        )
-        subject = {"convict": "convict_id", "staff": "staff_id", "facility": "facility_id"}[
-            rule.subject
-        ]
+            pd.concat([findings.insufficient, gaps], ignore_index=True)
+            .assign(rule=rule.code)[["rule", *INSUFFICIENT_COLUMNS]]
+        )  # fmt: skip
+        subject = SUBJECT_COLUMNS[rule.subject]
         summary.append(
             (
                 rule.code,
                 "ran",
                 len(flags),
                 flags[subject].nunique(),
-                findings.insufficient["subject_id"].nunique(),
+                lacking[-1]["subject_id"].nunique(),
                 round(time.perf_counter() - began, 3),
             )
         )

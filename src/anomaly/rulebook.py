@@ -111,6 +111,7 @@ class Scoring(BaseModel):
     rule_weights: dict[str, float]
     statistical_weight: Param
     statistical_threshold: Param
+    incomplete_evidence_factor: Param
     case_threshold: Param
 
     @field_validator("rule_weights")

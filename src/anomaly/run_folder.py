@@ -2,6 +2,7 @@
 
 OUT/validation_summary.json   counts, extraction time, missing optional tables
 OUT/accepted/<table>.parquet  the rows the data contracts accepted
+OUT/validation_findings.csv   findings on kept rows, the nulled cells among them
 OUT/cases.csv, flags.csv ...  what scoring found (``case_outputs``)
 OUT/report.html               the agency report
 OUT/export/                   the pseudonymised export (cases.csv, flags.csv)
@@ -17,8 +18,9 @@ from typing import Any
 import pandas as pd
 
 from anomaly.record_schema import TABLES
-from anomaly.registry_snapshot import Snapshot
+from anomaly.registry_snapshot import Snapshot, quarantined_subjects
 from anomaly.rulebook import Rulebook
+from anomaly.validation import NULLED
 
 
 def read_summary(out: Path | str) -> dict[str, Any]:
@@ -43,7 +45,28 @@ def read_snapshot(out: Path | str, rulebook: Rulebook) -> Snapshot:
         rulebook,
         pd.Timestamp(summary["extracted_at"]),
         tuple(summary["optional_tables_missing"]),
+        read_nulled_cells(out),
+        read_quarantined_subjects(out),
     )
+
+
+def read_quarantined_subjects(out: Path | str) -> pd.DataFrame:
+    """Whose rows were quarantined (``registry_snapshot.quarantined_subjects``)."""
+    folder = Path(out) / "quarantine"
+    frames = {p.stem: pd.read_csv(p, dtype=str) for p in sorted(folder.glob("*.csv"))}
+    return quarantined_subjects(frames)
+
+
+def read_nulled_cells(out: Path | str) -> pd.DataFrame:
+    """The cells validation nulled on kept rows (table, source_line, column)."""
+    findings = pd.read_csv(
+        Path(out) / "validation_findings.csv",
+        usecols=["table", "source_line", "action", "column"],
+        dtype={"table": str, "action": str, "column": str},
+    )
+    nulled = findings[findings["action"].eq(NULLED)].drop_duplicates(["table", "source_line",
+                                                                       "column"])  # fmt: skip
+    return nulled[["table", "source_line", "column"]].reset_index(drop=True)
 
 
 def read_scored(out: Path | str) -> dict[str, pd.DataFrame]:

@@ -105,6 +105,16 @@ class ValidationResult:
     def accepted(self) -> dict[str, pd.DataFrame]:
         return {name: outcome.accepted for name, outcome in self.tables.items()}
 
+    @property
+    def quarantine(self) -> dict[str, pd.DataFrame]:
+        return {name: outcome.quarantine for name, outcome in self.tables.items()}
+
+    @property
+    def nulled_cells(self) -> pd.DataFrame:
+        """Every cell nulled on a kept row: table, source_line, column."""
+        parts = [o.nulled_cells[["table", "source_line", "column"]] for o in self.tables.values()]
+        return pd.concat(parts, ignore_index=True)
+
 
 def validate_drop(
     drop: Drop, suites: dict[str, ContractSuite], runner: ContractRunner | None = None

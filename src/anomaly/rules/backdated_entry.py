@@ -54,4 +54,8 @@ RULE = Rule(
     legal_basis="rules.md 5 (tolerance assumed); seed 002 section 3; seed 004",
     tables=tuple(DATED),
     check=check,
+    needs_complete=(),
+    reads=tuple(
+        f"{table}.{column}" for table, on in DATED.items() for column in (on, "recorded_at")
+    ),
 )

@@ -48,6 +48,7 @@ def check(s: Snapshot) -> Findings:
     convicts = s["convicts"].set_index("convict_id")
     moves["sentence_start"] = moves["convict_id"].map(convicts["sentence_start"])
     moves["sentence_end"] = moves["convict_id"].map(convicts["sentence_end"])
+    moves["sentence_end_nulled"] = s.was_nulled("convicts", "sentence_end", moves["convict_id"])
     events = s["disciplinary_events"]
     penalties = events[events["kind"].eq("penalty")]
     moves["penalties_since"] = count_in_window(
@@ -140,7 +141,9 @@ def _to_preferential(moves, months, reasons: Reasons) -> None:
     reasons.add(pref & ~none & ~served, "too short a time in light")
     reasons.add(pref & moves["degree"].ne(3), "degree below +3")
     before = _shifted(moves["sentence_end"], -months["preferential_before_release"])
-    far = moves["sentence_end"].isna() | (moves["changed_on"] < before)
+    # an empty sentence_end is a life sentence; one that validation nulled is unknown
+    life = moves["sentence_end"].isna() & ~moves["sentence_end_nulled"]
+    far = life | (moves["changed_on"] < before)
     reasons.add(pref & ~none & far, "not within the months before release")
 
 
@@ -169,4 +172,19 @@ RULE = Rule(
     tables=("condition_changes", "degree_assignments", "disciplinary_events"),
     optional_tables=("work_assignments",),
     check=check,
+    reads=(
+        "condition_changes.changed_on",
+        "condition_changes.from_condition",
+        "condition_changes.to_condition",
+        "degree_assignments.assigned_on",
+        "degree_assignments.degree",
+        "disciplinary_events.kind",
+        "disciplinary_events.occurred_on",
+        "convicts.sentence_start",
+        "convicts.sentence_end",
+        "facilities.security_level",
+        "work_assignments.started_on",
+        "work_assignments.ended_on",
+        "work_assignments.kind",
+    ),
 )

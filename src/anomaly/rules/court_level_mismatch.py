@@ -28,7 +28,8 @@ def check(s: Snapshot) -> Findings:
     t["in_force"] = decided.groupby(t["convict_id"]).shift().groupby(t["convict_id"]).ffill()
     t["in_force"] = t["in_force"].fillna(court)
     wrong = ~changed & t["to_level"].ne("mixed") & t["to_level"].ne(t["in_force"])
-    hit = t[wrong & t["to_level"].notna()]
+    # a level validation nulled (the court's or the institution's) is unknown, not a mismatch
+    hit = t[wrong & t["to_level"].notna() & t["in_force"].notna()]
     explanation = (
         "transfer on "
         + hit["departed_on"].dt.strftime("%Y-%m-%d")
@@ -55,4 +56,12 @@ RULE = Rule(
     legal_basis="PEC art. 96; rules.md 4; seed 002 section 4",
     tables=("transfers", "convicts", "facilities"),
     check=check,
+    needs_complete=("transfers",),
+    reads=(
+        "transfers.departed_on",
+        "transfers.to_facility_id",
+        "transfers.ground",
+        "convicts.court_security_level",
+        "facilities.security_level",
+    ),
 )

@@ -99,4 +99,12 @@ RULE = Rule(
     tables=("degree_assignments", "disciplinary_events"),
     optional_tables=("memberships",),
     check=check,
+    reads=(
+        "degree_assignments.assigned_on",
+        "degree_assignments.degree",
+        "disciplinary_events.kind",
+        "disciplinary_events.occurred_on",
+        "memberships.joined_on",
+        "memberships.left_on",
+    ),
 )

@@ -64,4 +64,11 @@ RULE = Rule(
     legal_basis="rules.md 5; seed 002 section 3 (visits logged under another name)",
     tables=("transfers", *PLACED),
     check=check,
+    needs_complete=("transfers",),
+    reads=(
+        "transfers.departed_on",
+        "transfers.arrived_on",
+        "convicts.released_on",
+        *(f"{table}.{on}" for table, on in PLACED.items()),
+    ),
 )

@@ -22,8 +22,10 @@ def check(s: Snapshot) -> Findings:
     closed = moved["from_facility_id"].map(s["facilities"].set_index("facility_id")["closed_on"])
     window = pd.Timedelta(days=s.rulebook.transfers.reorganization_window_days.value)
     gap = (moved["departed_on"] - closed).abs()
-    open_ = closed.isna()
-    far = ~open_ & (gap > window)
+    # an empty closed_on means "still open"; one that validation nulled means "unknown"
+    unknown = s.was_nulled("facilities", "closed_on", moved["from_facility_id"])
+    open_ = closed.isna() & ~unknown
+    far = closed.notna() & (gap > window)
     hit = moved[open_ | far]
     why = pd.Series("the institution stayed open", index=hit.index).where(
         open_[hit.index], "the institution closed on " + closed[hit.index].dt.strftime("%Y-%m-%d")
@@ -56,4 +58,11 @@ RULE = Rule(
     legal_basis="PEC art. 88; rules.md 4",
     tables=("transfers", "facilities"),
     check=check,
+    needs_complete=(),
+    reads=(
+        "transfers.ground",
+        "transfers.departed_on",
+        "transfers.from_facility_id",
+        "facilities.closed_on",
+    ),
 )

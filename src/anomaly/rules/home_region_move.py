@@ -100,4 +100,17 @@ RULE = Rule(
     legal_basis="PEC art. 88, 90, 96; rules.md 4; seed 002 section 4",
     tables=("transfers", "facilities", "convicts"),
     check=check,
+    needs_complete=("transfers",),
+    reads=(
+        "transfers.departed_on",
+        "transfers.arrived_on",
+        "transfers.ground",
+        "transfers.from_facility_id",
+        "transfers.to_facility_id",
+        "convicts.home_region_id",
+        "convicts.court_security_level",
+        "facilities.region_id",
+        "facilities.security_level",
+        "facilities.capacity",
+    ),
 )

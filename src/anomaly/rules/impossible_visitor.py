@@ -25,8 +25,10 @@ def check(s: Snapshot) -> Findings:
     joined = joined.merge(convicts, on="visitor_convict", how="left").set_index("_row")
     day = joined["started_at"].dt.normalize()
     dead = joined["death_date"] < day
+    # an empty released_on means "still held"; one that validation nulled means "unknown"
+    unknown = s.was_nulled("convicts", "released_on", joined["visitor_convict"])
     jailed = (joined["sentence_start"] <= day) & (
-        joined["released_on"].isna() | (joined["released_on"] > day)
+        (joined["released_on"].isna() & ~unknown) | (joined["released_on"] > day)
     )
     reasons = Reasons(joined)
     reasons.add(dead, "visitor died on " + joined["death_date"].dt.strftime("%Y-%m-%d"))
@@ -55,4 +57,14 @@ RULE = Rule(
     legal_basis="rules.md 3; seed 002 section 3",
     tables=("visit_logs", "persons", "convicts"),
     check=check,
+    needs_complete=(),
+    reads=(
+        "visit_logs.visit_type",
+        "visit_logs.started_at",
+        "visit_logs.visitor_person_id",
+        "persons.death_date",
+        "persons.convict_id",
+        "convicts.sentence_start",
+        "convicts.released_on",
+    ),
 )

@@ -99,4 +99,13 @@ RULE = Rule(
     legal_basis="PEC art. 95; rules.md 1; seed 002 section 1; seed 004",
     tables=("degree_assignments", "disciplinary_events"),
     check=check,
+    reads=(
+        "degree_assignments.assigned_on",
+        "degree_assignments.degree",
+        "degree_assignments.recorded_at",
+        "disciplinary_events.kind",
+        "disciplinary_events.measure",
+        "disciplinary_events.occurred_on",
+        "disciplinary_events.recorded_at",
+    ),
 )

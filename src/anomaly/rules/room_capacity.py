@@ -58,6 +58,13 @@ RULE = Rule(
     legal_basis="PEC art. 106 (a stay in the institution's rooms); rules.md 3",
     tables=("visit_logs", "facilities"),
     check=check,
+    needs_complete=(),
+    reads=(
+        "visit_logs.visit_type",
+        "visit_logs.started_at",
+        "visit_logs.ended_at",
+        "facilities.long_visit_rooms",
+    ),
     subject="facility",
     per_convict=False,  # a night counts the visits of every convict at the institution
 )

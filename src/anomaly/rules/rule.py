@@ -59,6 +59,11 @@ class Rule:
     # otherwise reported as insufficient data
     per_convict: bool = True  # judges each convict from that convict's records alone (plus
     # reference tables and where everyone was): such a rule can run on partitions of convicts
+    needs_complete: tuple[str, ...] | None = None  # tables in which a missing row of the
+    # subject can make the rule flag wrongly (an unseen penalty, incentive, registration or
+    # transfer); None: all its tables. A missing visit cannot make visits exceed a quota.
+    reads: tuple[str, ...] = ()  # "table.column" of every cell the judgement rests on: a cell
+    # validation nulled makes the subjects it touches insufficient data (``rule_engine``)
 
 
 ENTERED_BY = {"visit_logs": "logged_by"}

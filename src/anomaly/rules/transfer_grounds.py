@@ -45,4 +45,6 @@ RULE = Rule(
     legal_basis="PEC art. 88; rules.md 4; seed 002 section 4",
     tables=("transfers",),
     check=check,
+    needs_complete=(),
+    reads=("transfers.ground", "transfers.order_no", "transfers.consent", "transfers.departed_on"),
 )

@@ -28,7 +28,8 @@ def check(s: Snapshot) -> Findings:
         visits["started_at"] >= NEW_LONG_VISIT_LAW, rules.long_visit_days_before_2015.value
     )
     limit = (days * 24).where(~short, rules.short_visit_tolerance_hours.value)
-    hit = visits[hours > limit]
+    known = visits["visit_type"].isin(["short", "long"])  # a type validation nulled is unknown
+    hit = visits[known & (hours > limit)]
     allowed = (days[hit.index].astype(int).astype(str) + " days").where(
         ~short[hit.index], str(rules.short_visit_hours.value) + " hours"
     )
@@ -53,4 +54,6 @@ RULE = Rule(
     legal_basis="PEC art. 106; rules.md 3",
     tables=("visit_logs",),
     check=check,
+    needs_complete=(),
+    reads=("visit_logs.visit_type", "visit_logs.started_at", "visit_logs.ended_at"),
 )

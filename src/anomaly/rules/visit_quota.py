@@ -143,4 +143,15 @@ RULE = Rule(
     legal_basis="PEC art. 106, 136 p.4, 140 p.2 and the per-institution articles; rules.md 3",
     tables=("visit_logs", "condition_changes", "disciplinary_events"),
     check=check,
+    needs_complete=("condition_changes", "disciplinary_events"),
+    reads=(
+        "visit_logs.started_at",
+        "visit_logs.visit_type",
+        "condition_changes.changed_on",
+        "condition_changes.to_condition",
+        "disciplinary_events.kind",
+        "disciplinary_events.measure",
+        "disciplinary_events.occurred_on",
+        "facilities.security_level",
+    ),
 )

@@ -101,5 +101,19 @@ RULE = Rule(
     legal_basis="PEC art. 106; rules.md 3; seed 002 section 3 (visits not documented)",
     tables=("visit_logs", "long_visit_registrations", "disciplinary_events"),
     check=check,
+    needs_complete=("long_visit_registrations", "disciplinary_events"),
+    reads=(
+        "visit_logs.visit_type",
+        "visit_logs.started_at",
+        "visit_logs.registration_id",
+        "visit_logs.visitor_person_id",
+        "long_visit_registrations.decision",
+        "long_visit_registrations.decided_on",
+        "long_visit_registrations.planned_start",
+        "long_visit_registrations.planned_days",
+        "long_visit_registrations.basis",
+        "long_visit_registrations.incentive_event_id",
+        "disciplinary_events.measure",
+    ),
     per_convict=False,  # a visit may rest on another convict's registration
 )

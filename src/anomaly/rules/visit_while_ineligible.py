@@ -61,4 +61,13 @@ RULE = Rule(
     legal_basis="PEC art. 106, 131; rules.md 3",
     tables=("visit_logs", "disciplinary_events", "convicts"),
     check=check,
+    needs_complete=("disciplinary_events",),
+    reads=(
+        "visit_logs.visit_type",
+        "visit_logs.started_at",
+        "disciplinary_events.measure",
+        "disciplinary_events.occurred_on",
+        "disciplinary_events.isolation_days",
+        "convicts.released_on",
+    ),
 )

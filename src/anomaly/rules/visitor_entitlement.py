@@ -71,4 +71,13 @@ RULE = Rule(
     legal_basis="PEC art. 106; rules.md 3; seed 002 section 3",
     tables=("visit_logs", "kinship"),
     check=check,
+    needs_complete=("kinship",),
+    reads=(
+        "visit_logs.visit_type",
+        "visit_logs.started_at",
+        "visit_logs.visitor_person_id",
+        "kinship.relation",
+        "kinship.registered_on",
+        "kinship.document_no",
+    ),
 )
