@@ -18,7 +18,7 @@ from anomaly.case_store import CaseStore
 
 
 def test_validate_flow_writes_quarantine_and_summary(prefect_server, drop, tmp_path):
-    (drop / "regions.csv").open("a").write("R09,,1,1\n")  # name missing
+    (drop / "regions.csv").open("a").write(",North,1,1\n")  # key missing
     summary = validate_drop_flow(drop, tmp_path / "out")
     assert summary["totals"]["quarantined"] == 1
     on_disk = json.loads((tmp_path / "out" / "validation_summary.json").read_text())

@@ -43,6 +43,21 @@ def test_every_row_passes_the_data_contracts(tmp_path, contracts, runner, scheme
         assert len(outcome.accepted) == len(world.tables[name])
 
 
+def test_old_institutions_and_old_relatives_are_on_file_as_a_real_registry_holds_them(
+    small_world,
+):
+    # issue 11: colonies of the 1930s were quarantined as "typing errors"
+    opened = pd.to_datetime(small_world.tables["facilities"]["opened_on"])
+    assert opened.min() < pd.Timestamp("1950-01-01")
+    assert opened.min() >= pd.Timestamp("1930-01-01")
+    kin = small_world.tables["kinship"]
+    persons = small_world.tables["persons"]
+    relatives = pd.to_datetime(persons.loc[persons["person_id"].isin(kin["person_id"]),
+                                           "birth_date"])  # fmt: skip
+    assert relatives.min() >= pd.Timestamp("1920-01-01")
+    assert relatives.min() < pd.Timestamp("1935-01-01")
+
+
 def test_every_scheme_is_planted_and_its_records_exist(small_world):
     labels = small_world.labels_frame()
     planted = labels[labels["kind"] == "scheme"]

@@ -112,11 +112,9 @@ def quarantined_for(rule: Rule, snapshot: Snapshot) -> pd.DataFrame:
     held = held.dropna(subset=[column])
     if held.empty:
         return pd.DataFrame(columns=INSUFFICIENT_COLUMNS)
-    counts = held.groupby([column, "table"]).size().rename("rows").reset_index()
-    reason = (
-        counts["rows"].astype(str) + " of its row(s) quarantined from " + counts["table"]
-        + " (quarantine/" + counts["table"] + ".csv)"
-    )  # fmt: skip
+    counts = held.drop_duplicates([column, "table"])
+    table = counts["table"]
+    reason = "rows quarantined from " + table + " (quarantine/" + table + ".csv)"
     return pd.DataFrame(
         {
             "subject_type": rule.subject,
