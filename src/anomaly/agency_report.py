@@ -97,7 +97,7 @@ def _context(inputs: ReportInputs) -> dict[str, Any]:
         "not_run": outcomes[outcomes["status"].ne("ran")].to_dict("records"),
         "insufficient": lacking.reset_index().to_dict("records"),
         "assumed": inputs.rulebook.assumed_values(),
-        "rule_outcomes": outcomes.to_dict("records"),
+        "rule_outcomes": _records(outcomes),
         "facility_figure": figures.flags_per_thousand(by_facility, "Findings per 1,000 convicts"),
         "region_figure": figures.flags_per_thousand(by_region, "Findings per 1,000 convicts"),
         "heat_figure": figures.rule_heat_map(heat, "Findings by institution and rule"),

@@ -106,5 +106,7 @@ def _summed(summaries: pd.DataFrame) -> pd.DataFrame:
         lambda v: "all" if (v == "all").any() else int(pd.to_numeric(v).sum())
     )
     out["subjects_insufficient"] = out["rule"].map(lacking)
+    notes = summaries.groupby("rule")["inferences"].agg(lambda v: "; ".join(dict.fromkeys(v)))
+    out["inferences"] = out["rule"].map(notes)
     out = out.sort_values("rule", key=lambda r: r.map(order)).reset_index(drop=True)
     return out[SUMMARY_COLUMNS]

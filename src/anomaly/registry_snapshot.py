@@ -14,6 +14,7 @@ from functools import cached_property
 import pandas as pd
 
 from anomaly.id_codes import IdCodes
+from anomaly.institution_roles import infer_roles
 from anomaly.placement_history import stays_from_transfers
 from anomaly.record_schema import TABLES_BY_NAME
 from anomaly.rulebook import Rulebook
@@ -112,6 +113,17 @@ class Snapshot:
         """Where each convict was: convict_id, facility_id, start, end (days inclusive)."""
         return stays_from_transfers(
             self.tables["transfers"], self.tables["convicts"], self.extracted_at
+        )
+
+    @cached_property
+    def roles(self) -> pd.DataFrame:
+        """What each institution is, inferred from its records (``institution_roles``)."""
+        return infer_roles(
+            self.tables["facilities"],
+            self.tables["transfers"],
+            self.stays,
+            self.tables["convicts"],
+            self.rulebook,
         )
 
     def with_stays(self, stays: pd.DataFrame) -> Snapshot:

@@ -28,6 +28,7 @@ SUMMARY_COLUMNS = [
     "subjects_flagged",
     "subjects_insufficient",
     "seconds",
+    "inferences",
 ]
 
 
@@ -77,7 +78,7 @@ def run_rules(snapshot: Snapshot, rules: tuple[Rule, ...] = RULES) -> RuleRun:
                     ]
                 )
             )
-            summary.append((rule.code, why, 0, 0, "all", 0.0))
+            summary.append((rule.code, why, 0, 0, "all", 0.0, ""))
             continue
         findings = rule.check(snapshot)
         if rule.code not in weights:
@@ -98,6 +99,7 @@ def run_rules(snapshot: Snapshot, rules: tuple[Rule, ...] = RULES) -> RuleRun:
                 flags[subject].nunique(),
                 lacking[-1]["subject_id"].nunique(),
                 round(time.perf_counter() - began, 3),
+                findings.notes,
             )
         )
     found = [f for f in found if len(f)]

@@ -103,6 +103,17 @@ class Transfers(BaseModel):
     reorganization_window_days: Param
 
 
+class InstitutionRoles(BaseModel):
+    """Thresholds for reading an institution's role from its records (``institution_roles``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    source: str
+    hospital_medical_share: Param
+    hospital_median_stay_days: Param
+    hospital_min_arrivals: Param
+    womens_share: Param
+
+
 class Scoring(BaseModel):
     """How findings become a case's risk score (docs/scoring.md)."""
 
@@ -137,6 +148,7 @@ class Rulebook(BaseModel):
     conditions: Conditions
     visits: Visits
     transfers: Transfers
+    institution_roles: InstitutionRoles
     record_keeping: RecordKeeping
     scoring: Scoring
 
@@ -160,6 +172,7 @@ class Rulebook(BaseModel):
             "conditions",
             "visits",
             "transfers",
+            "institution_roles",
             "record_keeping",
             "scoring",
         ):

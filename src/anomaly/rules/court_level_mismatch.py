@@ -7,14 +7,25 @@ or ``court_order``. Every other transfer, intake included, must lead to an
 institution of the type in force. The pre-trial centre (mixed) is exempt:
 convicts of any type may be kept there for housekeeping work (seed 004); a
 move there that lands the convict at home is TRF-HOME's concern.
+
+Lawful explanation checked in the records: a stay in a hospital is lawful
+whatever the hospital's level. A transfer on the ground ``medical`` into an
+institution the records show to be a hospital (``institution_roles``) is
+clear; one into an institution they do not show as a hospital is still
+flagged, at a lower severity, and says that the explanation could not be
+confirmed.
 """
 
 from __future__ import annotations
 
+import pandas as pd
+
+from anomaly.institution_roles import hospitals
 from anomaly.registry_snapshot import Snapshot
 from anomaly.rules.rule import Findings, Rule, flags, none_insufficient
 
 CODE = "TRF-LEVEL"
+MEDICAL_UNCONFIRMED = 0.5  # a medical move would be lawful into a hospital the records do not show
 LEVEL_CHANGES = ("security_level_change", "court_order")
 
 
@@ -29,7 +40,11 @@ def check(s: Snapshot) -> Findings:
     t["in_force"] = t["in_force"].fillna(court)
     wrong = ~changed & t["to_level"].ne("mixed") & t["to_level"].ne(t["in_force"])
     # a level validation nulled (the court's or the institution's) is unknown, not a mismatch
-    hit = t[wrong & t["to_level"].notna() & t["in_force"].notna()]
+    treated = hospitals(s.roles)
+    medical = t["ground"].eq("medical").fillna(False)
+    into_hospital = medical & t["to_facility_id"].astype(str).isin(treated)
+    hit = t[wrong & t["to_level"].notna() & t["in_force"].notna() & ~into_hospital]
+    unconfirmed = medical[hit.index]
     explanation = (
         "transfer on "
         + hit["departed_on"].dt.strftime("%Y-%m-%d")
@@ -39,15 +54,30 @@ def check(s: Snapshot) -> Findings:
         + hit["to_level"].astype(str)
         + " institution; the type in force is "
         + hit["in_force"].astype(str)
+        + pd.Series("", index=hit.index).where(
+            ~unconfirmed,
+            "; a medical stay would be lawful in a hospital of any level, but the records"
+            " do not show this institution as a hospital",
+        )
     )
     found = flags(
         CODE,
         "transfers",
         hit,
         explanation,
+        score=pd.Series(1.0, index=hit.index).where(~unconfirmed, MEDICAL_UNCONFIRMED),
         facility="to_facility_id",
     )
-    return Findings(found, none_insufficient())
+    return Findings(found, none_insufficient(), notes=_hospital_notes(s.roles))
+
+
+def _hospital_notes(roles: pd.DataFrame) -> str:
+    """The hospitals read from the records, with their evidence, for rule_outcomes.csv."""
+    found = roles[roles["role"].eq("hospital")]
+    if found.empty:
+        return "no institution's records show it to be a hospital"
+    listed = "; ".join(found["facility_id"] + " (" + found["evidence"] + ")")
+    return "hospitals inferred from the records: " + listed
 
 
 RULE = Rule(
@@ -56,6 +86,7 @@ RULE = Rule(
     legal_basis="PEC art. 96; rules.md 4; seed 002 section 4",
     tables=("transfers", "convicts", "facilities"),
     check=check,
+    per_convict=False,  # what an institution is, is read from everyone's transfers
     needs_complete=("transfers",),
     reads=(
         "transfers.departed_on",

@@ -36,6 +36,7 @@ class Findings:
 
     flags: pd.DataFrame  # FLAG_COLUMNS
     insufficient: pd.DataFrame  # subject_type, subject_id, reason
+    notes: str = ""  # what the rule inferred from the records to judge them, with evidence
 
 
 INSUFFICIENT_COLUMNS = ["subject_type", "subject_id", "reason"]
