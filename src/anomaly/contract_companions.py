@@ -102,11 +102,20 @@ def repeated_keys(frame: pd.DataFrame, key: tuple[str, ...]) -> tuple[np.ndarray
     return later, repeated
 
 
-def first_lines(frame: pd.DataFrame, key: tuple[str, ...], lines: pd.Index) -> pd.Series:
-    """For each of ``lines`` (later copies), the first line holding the same key."""
-    keyed = frame[list(key)].dropna()
-    first = keyed.reset_index().groupby(list(key))[keyed.index.name or "index"].transform("min")
-    first.index = keyed.index
+def first_lines(frame: pd.DataFrame, columns: tuple[str, ...], lines: pd.Index) -> pd.Series:
+    """For each of ``lines``, the first line of ``frame`` with the same values in ``columns``.
+
+    Only rows whose values repeat are grouped (nulls count as equal), so this
+    is cheap when few do.
+    """
+    cells = frame[list(columns)]
+    involved = cells[cells.duplicated(keep=False)]
+    first = (
+        involved.reset_index()
+        .groupby(list(columns), dropna=False)[involved.index.name or "index"]
+        .transform("min")
+    )
+    first.index = involved.index
     return first.reindex(lines)
 
 

@@ -141,7 +141,7 @@ def _load_suite(path: Path) -> ContractSuite:
         columns = _reads(meta) if "reads" in meta else _columns(expectation["kwargs"])
         description = meta.get("description", "")
         column = expectation["kwargs"].get("column", "")
-        companion = column if column.startswith("__") or "__" in column else None
+        companion = column if "__" in column else None  # computed before the suite runs
         checks[name] = Check(name, severity, columns, description, meta.get("parent"), companion)
     table = definition.get("meta", {}).get("table") or path.stem
     if "identity_columns" not in definition.get("meta", {}):

@@ -24,33 +24,32 @@ from __future__ import annotations
 import pandas as pd
 
 from anomaly.id_codes import among
-from anomaly.record_schema import TABLES_BY_NAME
+from anomaly.record_schema import TABLES_BY_NAME, entered_by
 from anomaly.registry_snapshot import Snapshot
-from anomaly.rules.rule import ENTERED_BY, INSUFFICIENT_COLUMNS, Rule, insufficient
+from anomaly.rules.rule import INSUFFICIENT_COLUMNS, Rule, insufficient
 
 SUBJECT_COLUMNS = {"convict": "convict_id", "staff": "staff_id", "facility": "facility_id"}
 MASTER_TABLES = {"regions", "facilities", "staff", "convicts", "persons"}
 
 
-def nulled_for(rule: Rule, snapshot: Snapshot, spreading_only: bool = False) -> pd.DataFrame:
+def nulled_for(rule: Rule, snapshot: Snapshot) -> pd.DataFrame:
     """The subjects of ``rule`` whose records it reads had a cell nulled by validation.
 
     A nulled cell of an event row touches the row's own subject; one of a
     master row (an institution's level, a person's death date) touches every
-    subject whose records under this rule name that row. ``spreading_only``:
-    only the cells that can make the rule wrong about other records than
-    their own (master rows, and rows of the tables the rule needs complete).
+    subject whose records under this rule name that row. ``spreads``: the
+    cell can make the rule wrong about other records than its own (a master
+    row, or a row of a table the rule needs complete).
     """
-    parts = [pd.DataFrame(columns=INSUFFICIENT_COLUMNS)]
+    parts = [pd.DataFrame(columns=[*INSUFFICIENT_COLUMNS, "spreads"])]
     for read in rule.reads:
         table, column = read.split(".")
-        if spreading_only and not _spreads(rule, table):
-            continue
         rows = snapshot.nulled_rows(table, column) if snapshot.has(table) else pd.DataFrame()
         if rows.empty:
             continue
         why = f"{read} nulled by validation on a record this rests on (validation_findings.csv)"
-        parts.append(insufficient(_touched(rule, snapshot, table, rows), why, rule.subject))
+        touched = insufficient(_touched(rule, snapshot, table, rows), why, rule.subject)
+        parts.append(touched.assign(spreads=_spreads(rule, table)))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -100,7 +99,7 @@ def _touched(rule: Rule, snapshot: Snapshot, table: str, rows: pd.DataFrame) -> 
 
 def _subject_column(rule: Rule, table: str) -> str:
     if rule.subject == "staff" and table != "staff":
-        return ENTERED_BY.get(table, "decided_by")
+        return entered_by(table)
     return SUBJECT_COLUMNS[rule.subject]
 
 
@@ -135,10 +134,11 @@ def weighed_for_gaps(
     cell that can spread (``nulled_for``).
     """
     held = quarantined_for(rule, snapshot)
-    gaps = pd.concat([nulled_for(rule, snapshot), held], ignore_index=True)
+    nulled = nulled_for(rule, snapshot)
+    gaps = pd.concat([nulled[INSUFFICIENT_COLUMNS], held], ignore_index=True)
     if gaps.empty or flags.empty:
         return flags, gaps
-    spreading = pd.concat([nulled_for(rule, snapshot, spreading_only=True), held])
+    spreading = pd.concat([nulled.loc[nulled["spreads"].astype(bool), INSUFFICIENT_COLUMNS], held])
     why = spreading.groupby("subject_id")["reason"].agg(lambda r: "; ".join(dict.fromkeys(r)))
     note = flags[SUBJECT_COLUMNS[rule.subject]].astype("string").map(why).astype(object)
     for table, records in _nulled_records(rule, snapshot).items():

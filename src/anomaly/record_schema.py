@@ -328,3 +328,8 @@ TABLES: tuple[Table, ...] = (
 lift lifts)."""
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+def entered_by(table: str) -> str:
+    """The staff column of an event table: who logged or decided the entry."""
+    return "logged_by" if table == "visit_logs" else "decided_by"

@@ -16,7 +16,7 @@ import pandas as pd
 from anomaly.id_codes import IdCodes
 from anomaly.institution_roles import infer_roles
 from anomaly.placement_history import stays_from_transfers
-from anomaly.record_schema import TABLES_BY_NAME
+from anomaly.record_schema import TABLES_BY_NAME, entered_by
 from anomaly.rulebook import Rulebook
 
 NULLED_COLUMNS = ["table", "source_line", "column"]
@@ -29,7 +29,7 @@ def quarantined_subjects(quarantine: dict[str, pd.DataFrame]) -> pd.DataFrame:
     for table, frame in quarantine.items():
         if frame.empty:
             continue
-        staff = "logged_by" if table == "visit_logs" else "decided_by"
+        staff = entered_by(table)
         part = pd.DataFrame({"table": table, "source_line": frame["source_line"].to_numpy()})
         for column, source in (("convict_id", "convict_id"), ("facility_id", "facility_id"),
                                ("staff_id", staff)):  # fmt: skip

@@ -266,14 +266,7 @@ def _repeated_lines(loaded: LoadedTable) -> pd.Series:
     duplicated = cells.duplicated(keep="first")
     if not duplicated.any():
         return pd.Series([], dtype="int64", index=pd.Index([], dtype="int64"))
-    involved = cells[cells.duplicated(keep=False)]
-    first_line = (
-        involved.reset_index()
-        .groupby(list(cells.columns), dropna=False)["source_line"]
-        .transform("min")
-    )
-    first_line.index = involved.index
-    return first_line[duplicated[duplicated].index]
+    return first_lines(cells, tuple(cells.columns), cells.index[duplicated.to_numpy()])
 
 
 def _unreadable_failures(loaded: LoadedTable) -> pd.DataFrame:

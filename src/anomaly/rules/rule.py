@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from anomaly.record_schema import TABLES_BY_NAME
+from anomaly.record_schema import TABLES_BY_NAME, entered_by
 from anomaly.registry_snapshot import Snapshot
 
 FLAG_COLUMNS = [
@@ -67,10 +67,6 @@ class Rule:
     # validation nulled makes the subjects it touches insufficient data (``rule_engine``)
 
 
-ENTERED_BY = {"visit_logs": "logged_by"}
-"""The staff column of an event table, where it is not ``decided_by``."""
-
-
 def flags(
     rule: str,
     table: str,
@@ -92,7 +88,7 @@ def flags(
             "table": [table] * len(rows),
             "record_id": _text(rows, TABLES_BY_NAME[table].key[0]),
             "convict_id": _text(rows, "convict_id"),
-            "staff_id": _text(rows, ENTERED_BY.get(table, "decided_by")),
+            "staff_id": _text(rows, entered_by(table)),
             "facility_id": _text(rows, facility),
             "score": _values(score, rows, float),
             "explanation": _values(explanation, rows, str),

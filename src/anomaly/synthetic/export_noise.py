@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from anomaly.record_schema import TABLES_BY_NAME, Kind
+from anomaly.record_schema import TABLES_BY_NAME, Kind, entered_by
 
 NOISE_COLUMNS = ["table", "source_line", "record_id", "defect", "column", "written"]
 
@@ -100,8 +100,7 @@ def _people_of(texts: dict[str, pd.DataFrame], protected: set[str]) -> set[str]:
         key = TABLES_BY_NAME[table].key[0]
         cited = frame[(table + ":" + frame[key].astype(str)).isin(protected)]
         people |= set("convicts:" + cited["convict_id"].dropna().astype(str))
-        staff = "logged_by" if table == "visit_logs" else "decided_by"
-        people |= set("staff:" + cited[staff].dropna().astype(str))
+        people |= set("staff:" + cited[entered_by(table)].dropna().astype(str))
     return people
 
 
