@@ -230,6 +230,34 @@ def lenient_institution(world, label) -> bool:
     return True
 
 
+def decision_signed_by_absent_staff(world, label) -> bool:
+    """Signed by someone who had left, served elsewhere, or may not decide it."""
+    staff = world.tables["staff"].set_index("staff_id")
+    for table, date in (("degree_assignments", "assigned_on"), ("condition_changes", "changed_on")):
+        rows = cited(world, label, table)
+        if len(rows):
+            row = rows.iloc[0]
+            post = staff.loc[row["decided_by"]]
+            left = pd.notna(post["to_date"]) and post["to_date"] < row[date]
+            elsewhere = post["facility_id"] != row["facility_id"]
+            officer = post["role"] in ("visits_officer", "duty_officer")
+            return bool(left or elsewhere or officer)
+    return False
+
+
+def milder_type_without_criteria(world, label) -> bool:
+    """A change to minimum for a convict never above +1 or convicted of an especially grave crime."""
+    rows = cited(world, label, "transfers")
+    convict = world.tables["convicts"].set_index("convict_id").loc[label["subject_id"]]
+    degrees = world.tables["degree_assignments"]
+    best = degrees.loc[degrees["convict_id"].eq(label["subject_id"]), "degree"].max()
+    level = world.tables["facilities"].set_index("facility_id")["security_level"]
+    changed = rows["ground"].eq("security_level_change").all()
+    to_minimum = rows["to_facility_id"].map(level).eq("minimum").all()
+    unentitled = convict["offense_gravity"] == "especially_grave" or not (best >= 2)
+    return bool(len(rows) and changed and to_minimum and unentitled)
+
+
 PREDICATES = {
     f.__name__: f
     for f in [
@@ -250,6 +278,8 @@ PREDICATES = {
         backdated_entries,
         staff_grants_extra_visits,
         lenient_institution,
+        decision_signed_by_absent_staff,
+        milder_type_without_criteria,
     ]
 }
 

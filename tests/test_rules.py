@@ -178,6 +178,16 @@ def change(cid, on, old, new, facility="F1"):
     }
 
 
+def staff(sid, facility, role, start, end=None):
+    return {
+        "staff_id": sid,
+        "facility_id": facility,
+        "role": role,
+        "from_date": D(start),
+        "to_date": D(end) if end else pd.NaT,
+    }
+
+
 def degree(aid, on, value):
     day = D(on)
     return {
@@ -396,6 +406,30 @@ CASES = {
         {"visit_logs": [visit("V1", "2021-03-01", kind="short", facility="F2")]},
         {"visit_logs": [visit("V1", "2021-03-01", kind="short", facility="F1")]},
     ),
+    "REC-AUTHORITY": (
+        {
+            "staff": [staff("S9", "F1", "head", "2015-01-01", "2021-02-28")],
+            "degree_assignments": [{**degree("A1", "2021-03-01", 1), "decided_by": "S9"}],
+        },  # the day after the head left
+        {
+            "staff": [staff("S9", "F1", "head", "2015-01-01", "2021-03-01")],
+            "degree_assignments": [{**degree("A1", "2021-03-01", 1), "decided_by": "S9"}],
+        },  # his last day
+    ),
+    "TRF-TYPE": (
+        {
+            "disciplinary_events": [event("E1", "2020-02-28", "penalty", "malicious_violator")],
+            "transfers": [
+                transfer("T1", "F1", "F4", "2021-03-01", ground="security_level_change")
+            ],
+        },  # medium to maximum a year and a day after the malicious violation
+        {
+            "disciplinary_events": [event("E1", "2020-03-01", "penalty", "malicious_violator")],
+            "transfers": [
+                transfer("T1", "F1", "F4", "2021-03-01", ground="security_level_change")
+            ],
+        },
+    ),
 }
 
 
@@ -435,7 +469,7 @@ def test_rule_contract(rule):
     """Every rule: metadata, the flag shape, determinism, a weight in the rule book."""
     assert rule.code and rule.statement.endswith(".") and "rules.md" in rule.legal_basis
     assert rule.subject in {"convict", "staff", "facility"}
-    assert rule.code in RB.scoring.rule_weights
+    assert 0 < RB.scoring.strength(rule.code) <= 1
     bad, _ = CASES[rule.code]
     first, second = rule.check(snapshot(bad)), rule.check(snapshot(bad))
     assert isinstance(first, Findings)
@@ -479,9 +513,9 @@ def test_a_demotion_needs_a_violation():
 def test_the_rule_book_weighs_exactly_the_registered_rules(tmp_path):
     from anomaly.rulebook import RulebookError
 
-    assert set(RB.scoring.rule_weights) == set(RULES_BY_CODE)
+    assert set(RB.scoring.rule_evidence) == set(RULES_BY_CODE)
     override = tmp_path / "mine.yaml"
-    override.write_text("scoring:\n  rule_weights:\n    VIS-TYPO: 0.5\n")
+    override.write_text("scoring:\n  rule_evidence:\n    VIS-TYPO: contradiction\n")
     with pytest.raises(RulebookError, match="VIS-TYPO"):
         run_rules(Snapshot.of(snapshot().tables, load_rulebook(override), D("2025-01-05")))
 

@@ -246,12 +246,20 @@ def synth(
         Path | None, typer.Option(help="Where to list the broken rows (CSV), outside the drop.")
     ] = None,
     export_format: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--format",
-            help="spec (UTF-8, ',', ISO dates) or legacy (Windows-1251, ';', DD.MM.YYYY).",
+            help="spec (UTF-8, ',', ISO dates) or legacy (Windows-1251, ';', DD.MM.YYYY);"
+            " by default the dialect's.",
         ),
-    ] = "spec",
+    ] = None,
+    dialect: Annotated[
+        str,
+        typer.Option(
+            help="Registry conventions: standard, hospitals, court_trips, staff_moves,"
+            " long_histories, other_ids, legacy_export or mixed_conventions.",
+        ),
+    ] = "standard",
 ) -> None:
     """Generate a synthetic penal system with planted corruption schemes.
 
@@ -262,22 +270,25 @@ def synth(
     import time
 
     from anomaly.synthetic.drop_writing import EXPORT_FORMATS, write_world
+    from anomaly.synthetic.registry_dialects import DIALECTS
     from anomaly.synthetic.scales import SCALES
     from anomaly.synthetic.scheme_registry import build_world
 
+    if dialect not in DIALECTS:
+        raise typer.BadParameter(f"one of {', '.join(DIALECTS)}", param_hint="--dialect")
     if scale not in SCALES:
         raise typer.BadParameter(f"scale must be one of {', '.join(SCALES)}", param_hint="--scale")
     for truth, hint in ((labels, "--labels"), (noise_truth, "--noise-truth")):
         if truth is not None and out.resolve() in truth.resolve().parents:
             raise typer.BadParameter("truth must not be written inside the drop", param_hint=hint)
-    if export_format not in EXPORT_FORMATS:
+    if export_format is not None and export_format not in EXPORT_FORMATS:
         raise typer.BadParameter(f"one of {', '.join(EXPORT_FORMATS)}", param_hint="--format")
     if not 0 <= noise < 0.5:
         raise typer.BadParameter("noise must be a share in [0, 0.5)", param_hint="--noise")
     if noise > 0 and noise_truth is None:
         raise typer.BadParameter("--noise needs --noise-truth", param_hint="--noise-truth")
     began = time.perf_counter()
-    world = build_world(scale, seed, schemes=not clean)
+    world = build_world(scale, seed, schemes=not clean, dialect=dialect)
     broken = write_world(world, out, labels, noise, noise_truth, export_format)
     rows = sum(len(t) for t in world.tables.values())
     planted = sum(1 for x in world.labels if x["kind"] == "scheme")

@@ -28,10 +28,22 @@ class Evaluation:
     hard_negatives_flagged: int
     noise: NoiseOutcome | None = None
 
+    @property
+    def macro_recall_top_k(self) -> float:
+        """Mean over schemes of the recall in the top K: a scheme of 2 instances weighs as
+        much as one of 25, so a kind of breach the ranking buries shows."""
+        per_scheme = self.table[self.table["scheme"] != "ALL"]["recall_top_k"]
+        return float(per_scheme.mean()) if len(per_scheme) else 0.0
+
+    @property
+    def hard_negative_share(self) -> float:
+        return self.hard_negatives_flagged / self.hard_negatives if self.hard_negatives else 0.0
+
     def text(self) -> str:
         lines = [self.table.to_string(index=False), ""]
+        lines.append(f"macro recall@{self.k}: {self.macro_recall_top_k:.3f}")
         lines.append(f"precision@{self.k}: {self.precision_at_k:.3f}")
-        share = self.hard_negatives_flagged / self.hard_negatives if self.hard_negatives else 0.0
+        share = self.hard_negative_share
         lines.append(
             f"hard negatives flagged: {self.hard_negatives_flagged} of {self.hard_negatives}"
             f" ({share:.1%})"

@@ -333,3 +333,23 @@ TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 def entered_by(table: str) -> str:
     """The staff column of an event table: who logged or decided the entry."""
     return "logged_by" if table == "visit_logs" else "decided_by"
+
+
+EVENT_DATES: dict[str, str] = {
+    "degree_assignments": "assigned_on",
+    "condition_changes": "changed_on",
+    "disciplinary_events": "occurred_on",
+    "visit_logs": "started_at",
+    "transfers": "departed_on",
+    "long_visit_registrations": "requested_on",
+    "kinship": "registered_on",
+}
+"""The date each event table's entry describes (when the decision, move or visit happened)."""
+
+
+def institution_of(table: str) -> str | None:
+    """The column naming the institution an entry concerns (a transfer: where it led)."""
+    if table == "transfers":
+        return "to_facility_id"
+    columns = TABLES_BY_NAME[table].column_names
+    return "facility_id" if "facility_id" in columns else None

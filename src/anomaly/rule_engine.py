@@ -55,11 +55,12 @@ class RuleRun:
 
 
 def run_rules(snapshot: Snapshot, rules: tuple[Rule, ...] = RULES) -> RuleRun:
-    """Every rule over the snapshot; finding scores weighted by the rule book."""
-    weights = snapshot.rulebook.scoring.rule_weights
-    unknown = set(weights) - {rule.code for rule in RULES}
+    """Every rule over the snapshot; a finding's score is its severity times the strength
+    of its rule's evidence class (the run's recency and rule health come in ``scoring``)."""
+    scoring = snapshot.rulebook.scoring
+    unknown = set(scoring.rule_evidence) - {rule.code for rule in RULES}
     if unknown:
-        raise RulebookError(f"scoring.rule_weights: unknown rule codes {sorted(unknown)}")
+        raise RulebookError(f"scoring.rule_evidence: unknown rule codes {sorted(unknown)}")
     found, lacking, summary = [], [], []
     for rule in rules:
         began = time.perf_counter()
@@ -80,10 +81,9 @@ def run_rules(snapshot: Snapshot, rules: tuple[Rule, ...] = RULES) -> RuleRun:
             )
             summary.append((rule.code, why, 0, 0, "all", 0.0, ""))
             continue
+        strength = scoring.strength(rule.code)
         findings = rule.check(snapshot)
-        if rule.code not in weights:
-            raise RulebookError(f"scoring.rule_weights: no weight for rule {rule.code}")
-        flags = findings.flags.assign(score=findings.flags["score"] * weights[rule.code])
+        flags = findings.flags.assign(score=findings.flags["score"] * strength)
         flags, gaps = weighed_for_gaps(rule, snapshot, flags)
         found.append(flags)
         lacking.append(

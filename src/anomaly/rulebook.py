@@ -103,6 +103,16 @@ class Transfers(BaseModel):
     reorganization_window_days: Param
 
 
+class Authority(BaseModel):
+    """Who may decide what (``rules/decision_authority``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    source: str
+    decides: Param
+    acting: Param
+    everywhere: Param
+
+
 class InstitutionRoles(BaseModel):
     """Thresholds for reading an institution's role from its records (``institution_roles``)."""
 
@@ -119,19 +129,46 @@ class Scoring(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
-    rule_weights: dict[str, float]
+    evidence_classes: dict[str, Param]
+    rule_evidence: dict[str, str]
+    review_period_months: Param
+    history_half_life_years: Param
+    history_floor: Param
     statistical_weight: Param
     statistical_threshold: Param
     incomplete_evidence_factor: Param
     case_threshold: Param
 
-    @field_validator("rule_weights")
+    @field_validator("evidence_classes")
     @classmethod
-    def _weights_in_range(cls, value: dict[str, float]) -> dict[str, float]:
-        for code, weight in value.items():
-            if not 0 <= weight <= 1:
-                raise ValueError(f"rule_weights.{code} must lie in [0, 1], not {weight}")
+    def _strength_in_range(cls, value: dict[str, Param]) -> dict[str, Param]:
+        for name, strength in value.items():
+            if not 0 < strength.value <= 1:
+                raise ValueError(
+                    f"evidence_classes.{name} must lie in (0, 1], not {strength.value}"
+                )
         return value
+
+    def strength(self, rule: str) -> float:
+        """What one finding of ``rule`` proves on its own, before its severity."""
+        if rule not in self.rule_evidence:
+            raise RulebookError(f"scoring.rule_evidence: no evidence class for rule {rule}")
+        name = self.rule_evidence[rule]
+        if name not in self.evidence_classes:
+            raise RulebookError(f"scoring.rule_evidence.{rule}: unknown evidence class {name!r}")
+        return float(self.evidence_classes[name].value)
+
+
+class RuleHealth(BaseModel):
+    """When a rule's firing is damped for a run (``rule_health``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    source: str
+    expected_per_1000: Param
+    over_firing_factor: Param
+    even_share: Param
+    min_institution_records: Param
+    damping_floor: Param
 
 
 class RecordKeeping(BaseModel):
@@ -148,8 +185,10 @@ class Rulebook(BaseModel):
     conditions: Conditions
     visits: Visits
     transfers: Transfers
+    authority: Authority
     institution_roles: InstitutionRoles
     record_keeping: RecordKeeping
+    rule_health: RuleHealth
     scoring: Scoring
 
     def quota(self, level: str, condition: str) -> tuple[int, int] | None:
@@ -172,13 +211,18 @@ class Rulebook(BaseModel):
             "conditions",
             "visits",
             "transfers",
+            "authority",
             "institution_roles",
             "record_keeping",
+            "rule_health",
             "scoring",
         ):
             for key, item in getattr(self, section):
                 if isinstance(item, Param) and item.assumed:
                     found.append((f"{section}.{key}", item.value, item.source))
+        for name, strength in self.scoring.evidence_classes.items():
+            if strength.assumed:
+                found.append((f"scoring.evidence_classes.{name}", strength.value, strength.source))
         return found
 
 

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from anomaly.case_assembly import assemble_cases
+from anomaly.finding_recency import weighed_by_age
 from anomaly.outlier_detectors import DETECTORS, run_detectors
 from anomaly.registry_snapshot import Snapshot
 from anomaly.rule_engine import RuleRun, run_rules
+from anomaly.rule_health import damped, rule_health
 from anomaly.rules import RULES
 from anomaly.rules.rule import FLAG_COLUMNS
 
@@ -39,10 +41,18 @@ def finish(snapshot: Snapshot, rules: RuleRun) -> Scored:
 
     ``rules`` may come from one process or be gathered from partitions
     (``partitioned_scoring``): flags are put in one canonical order here, so
-    both give the same output.
+    both give the same output. Rule findings are weighed by their age
+    (``finding_recency``) and by their rule's health in this run (``rule_health``).
     """
     statistical = run_detectors(snapshot, rules.flags)
-    flags = pd.concat([f for f in (rules.flags, statistical) if len(f)], ignore_index=True)
+    ran = tuple(
+        r
+        for r in RULES
+        if r.code in set(rules.summary.loc[rules.summary["status"].eq("ran"), "rule"])
+    )
+    health = rule_health(snapshot, rules.flags, ran)
+    found = damped(weighed_by_age(snapshot, rules.flags), health)
+    flags = pd.concat([f for f in (found, statistical) if len(f)], ignore_index=True)
     flags = flags if len(flags) else pd.DataFrame(columns=FLAG_COLUMNS)
     flags = flags.sort_values(["rule", "table", "record_id"], kind="stable").reset_index(drop=True)
     flags.insert(0, "flag_id", _flag_ids(flags))
@@ -53,7 +63,8 @@ def finish(snapshot: Snapshot, rules: RuleRun) -> Scored:
     watch = everyone[~raised].reset_index(drop=True)
     cases["rank"] = range(1, len(cases) + 1)
     watch["rank"] = range(1, len(watch) + 1)
-    return Scored(flags, cases, watch, rules.summary, rules.insufficient)
+    summary = rules.summary.merge(health, on="rule", how="left")
+    return Scored(flags, cases, watch, summary, rules.insufficient)
 
 
 def _flag_ids(flags: pd.DataFrame) -> pd.Series:

@@ -6,6 +6,7 @@ from anomaly.rules import (
     backdated_entry,
     condition_change_criteria,
     court_level_mismatch,
+    decision_authority,
     degree_criteria,
     event_away_from_placement,
     false_reorganization,
@@ -14,6 +15,7 @@ from anomaly.rules import (
     negative_degree_basis,
     room_capacity,
     transfer_grounds,
+    type_change_criteria,
     visit_duration,
     visit_quota,
     visit_registration,
@@ -36,9 +38,11 @@ RULES: tuple[Rule, ...] = (
     transfer_grounds.RULE,
     false_reorganization.RULE,
     court_level_mismatch.RULE,
+    type_change_criteria.RULE,
     home_region_move.RULE,
     backdated_entry.RULE,
     event_away_from_placement.RULE,
+    decision_authority.RULE,
 )
 """Every rule the engine runs. A test checks that every module here is registered."""
 

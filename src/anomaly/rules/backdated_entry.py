@@ -53,6 +53,7 @@ RULE = Rule(
     statement="Entries are recorded within the tolerance after the event they describe.",
     legal_basis="rules.md 5 (tolerance assumed); seed 002 section 3; seed 004",
     tables=tuple(DATED),
+    judges=tuple(DATED),
     check=check,
     needs_complete=(),
     reads=tuple(

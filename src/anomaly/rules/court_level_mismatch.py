@@ -21,23 +21,18 @@ from __future__ import annotations
 import pandas as pd
 
 from anomaly.institution_roles import hospitals
+from anomaly.institution_types import LEVEL_CHANGES, with_types_in_force
 from anomaly.registry_snapshot import Snapshot
 from anomaly.rules.rule import Findings, Rule, flags, none_insufficient
 
 CODE = "TRF-LEVEL"
 MEDICAL_UNCONFIRMED = 0.5  # a medical move would be lawful into a hospital the records do not show
-LEVEL_CHANGES = ("security_level_change", "court_order")
 
 
 def check(s: Snapshot) -> Findings:
-    t = s["transfers"].sort_values(["convict_id", "departed_on"], kind="stable").copy()
-    t["to_level"] = t["to_facility_id"].map(s.level)
-    court = t["convict_id"].map(s["convicts"].set_index("convict_id")["court_security_level"])
+    court = s["convicts"].set_index("convict_id")["court_security_level"]
+    t = with_types_in_force(s["transfers"], court, s.level)
     changed = t["ground"].isin(LEVEL_CHANGES)
-    # the type in force: the court's, then the destination of the latest level change before
-    decided = t["to_level"].where(changed)
-    t["in_force"] = decided.groupby(t["convict_id"]).shift().groupby(t["convict_id"]).ffill()
-    t["in_force"] = t["in_force"].fillna(court)
     wrong = ~changed & t["to_level"].ne("mixed") & t["to_level"].ne(t["in_force"])
     # a level validation nulled (the court's or the institution's) is unknown, not a mismatch
     treated = hospitals(s.roles)

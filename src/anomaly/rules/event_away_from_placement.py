@@ -63,6 +63,7 @@ RULE = Rule(
     ),
     legal_basis="rules.md 5; seed 002 section 3 (visits logged under another name)",
     tables=("transfers", *PLACED),
+    judges=tuple(PLACED),
     check=check,
     needs_complete=("transfers",),
     reads=(

@@ -2,7 +2,10 @@
 
 Each long visit holds a room from the day it starts to the day it ends (at
 least one night). A night with more visits than ``long_visit_rooms`` means
-some of those visits never happened as logged.
+some of those visits never happened as logged. The visits flagged are those
+beyond the rooms: on each crowded night, the ones entered in the register
+last (``recorded_at``), which found every room already taken. The visits
+entered first had a room and are not flagged.
 """
 
 from __future__ import annotations
@@ -28,11 +31,15 @@ def check(s: Snapshot) -> Findings:
             "row": long.index.to_numpy()[repeat],
             "facility_id": long["facility_id"].astype(str).to_numpy()[repeat],
             "night": first.to_numpy()[repeat] + pd.to_timedelta(offset, unit="D"),
+            "entered": long["recorded_at"].to_numpy()[repeat],
         }
     )
-    used = held.groupby(["facility_id", "night"])["row"].transform("size")
+    held = held.sort_values(["facility_id", "night", "entered", "row"], kind="stable")
+    night = held.groupby(["facility_id", "night"])
+    used = night["row"].transform("size")
+    order = night.cumcount() + 1
     rooms = held["facility_id"].map(s["facilities"].set_index("facility_id")["long_visit_rooms"])
-    crowded = held[used > rooms]
+    crowded = held[(used > rooms) & (order > rooms)]
     if crowded.empty:
         return Findings(flags(CODE, "visit_logs", long.iloc[:0], ""), none_insufficient())
     worst = crowded.assign(used=used[crowded.index], rooms=rooms[crowded.index])
@@ -63,6 +70,7 @@ RULE = Rule(
         "visit_logs.visit_type",
         "visit_logs.started_at",
         "visit_logs.ended_at",
+        "visit_logs.recorded_at",
         "facilities.long_visit_rooms",
     ),
     subject="facility",

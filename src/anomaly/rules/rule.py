@@ -65,6 +65,8 @@ class Rule:
     # transfer); None: all its tables. A missing visit cannot make visits exceed a quota.
     reads: tuple[str, ...] = ()  # "table.column" of every cell the judgement rests on: a cell
     # validation nulled makes the subjects it touches insufficient data (``rule_engine``)
+    judges: tuple[str, ...] = ()  # tables whose records it flags, its population for rule
+    # health (``rule_health``); empty: the first of ``tables``
 
 
 def flags(

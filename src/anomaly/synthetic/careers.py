@@ -40,6 +40,8 @@ INCENTIVE_MEASURES = (
     ["gratitude", "extra_parcel", "extra_short_visit", "extra_long_visit", "other"],
     [0.5, 0.2, 0.12, 0.12, 0.06],
 )
+MILDER_TYPE_PER_REVIEW = 0.05  # a court grants a milder type to an entitled convict
+COURT_TRIP_PER_REVIEW = 0.01  # a hearing in the home region (appeal, another case, witness)
 TRANSFER_GROUNDS = (
     ["medical", "own_safety", "operational_need", "order_maintenance"],
     [0.3, 0.2, 0.25, 0.25],
@@ -73,6 +75,8 @@ class Setting:
     capacity: np.ndarray
     region: np.ndarray  # region index per facility
     closed: np.ndarray  # closing day, -1 when open
+    hospital: np.ndarray  # a prison hospital (medical stays come and go back)
+    court_trips: bool  # convicts are taken to the pre-trial centre for hearings
     region_index: dict[str, int]
     distance_km: np.ndarray
     rulebook: Rulebook
@@ -102,6 +106,7 @@ def simulate_careers(convicts: pd.DataFrame, setting: Setting, rng: np.random.Ge
         "housekeeping",
         "home_region_id",
         "conduct",
+        "offense_gravity",
     )
     columns = [convicts[c].to_numpy() for c in names]
     for i in order:
@@ -119,8 +124,11 @@ class Placer:
         self.leaving: list[tuple[int, int]] = []
         self.groups: dict[tuple[str, bool], np.ndarray] = {}
         keys = pd.Series(list(zip(setting.level, setting.women, strict=True)))
+        keys = keys[~setting.hospital]  # no one is placed in a hospital to serve a sentence
         for key, index in keys.groupby(keys).groups.items():
             self.groups[(str(key[0]), bool(key[1]))] = np.asarray(index)
+        self.hospitals = np.flatnonzero(setting.hospital)
+        self.trip_stays = {"medical": (7, 60), "court_order": (3, 25)}  # days away
 
     def advance(self, today: int) -> None:
         while self.leaving and self.leaving[0][0] <= today:
@@ -163,6 +171,7 @@ class _Career:
         housekeeping,
         home,
         conduct,
+        gravity,
         *,
         setting,
         placer,
@@ -171,6 +180,7 @@ class _Career:
     ) -> None:
         self.i, self.start, self.level, self.sex = i, int(start), level, sex
         self.housekeeping, self.home, self.conduct = bool(housekeeping), home, conduct
+        self.gravity = gravity
         self.s, self.placer, self.ev, self.rng = setting, placer, events, rng
         self.rb = setting.rulebook
         self.sentence_end = int(end)
@@ -180,6 +190,7 @@ class _Career:
         if 0 <= self.sentence_end <= setting.extraction_day:
             events.releases[i] = self.sentence_end
         self.degree, self.degree_day = 0, -1
+        self.trip: tuple[str, int] | None = None  # (ground, institution to return to)
         self.penalties: list[int] = []
         self.malicious: list[int] = []
         self.incentives: list[int] = []
@@ -220,6 +231,8 @@ class _Career:
 
     def _stay(self, facility: int, arrive: int) -> tuple[int, int]:
         """Live in one institution; return (next institution, arrival day) or (-1, -1)."""
+        if self.trip is not None:
+            return self._away(facility, arrive)
         rng = self.rng
         level = str(self.s.level[facility])
         rule_level = "medium" if level == "mixed" else level
@@ -251,7 +264,7 @@ class _Career:
                 self._condition(c, cond, new, protocol=True)
                 cond, cond_day = new, c
             last = c
-            plan = self._maybe_transfer(level, facility)
+            plan = self._maybe_transfer(level, facility, cond, c)
             if plan:
                 leave = c + int(rng.integers(5, 20))
                 break
@@ -266,9 +279,51 @@ class _Career:
             return -1, -1
         return self._move(facility, plan, leave)
 
+    def _away(self, facility: int, arrive: int) -> tuple[int, int]:
+        """A stay in a hospital or at court: regular conditions, no review, then back."""
+        ground, home = self.trip or ("", -1)
+        self.trip, self.here, self.arrived_here = None, facility, arrive
+        low, high = self.placer.trip_stays[ground]
+        leave = min(arrive + int(self.rng.integers(low, high)), self.stop)
+        self._condition(arrive, None, "regular", protocol=False)
+        self._discipline_until(leave - 1, 1.0)
+        self.ev.condition_spans.append((self.i, facility, arrive, leave, "regular"))
+        self.ev.stays.append((self.i, facility, arrive, leave))
+        self.placer.occupy(facility, leave)
+        if leave >= self.stop:
+            return -1, -1
+        closed = int(self.s.closed[home])
+        if 0 <= closed <= leave + 30:  # the institution closed meanwhile: another of its type
+            home = self.placer.place((str(self.s.level[home]), bool(self.s.women[home])),
+                                     self.home, leave, exclude=home)  # fmt: skip
+        back = leave + int(self.rng.integers(1, 4))
+        if back >= self.stop - 2:
+            return -1, -1
+        self._transfer(facility, home, leave, back, ground, None)
+        return home, back
+
+    def _trip(self, facility: int, ground: str, depart: int) -> tuple[int, int]:
+        """Go to the nearest hospital, or to the pre-trial centre of the home region."""
+        origin = self.s.region[facility]
+        if ground == "medical":
+            pool = self.placer.hospitals
+            to = int(pool[np.argmin(self.s.distance_km[origin, self.s.region[pool]])])
+        else:
+            home_r = self.s.region_index[self.home]
+            pool = self.placer.groups[("mixed", False)]
+            to = int(pool[self.s.region[pool] == home_r][0])
+        arrive = depart + int(self.rng.integers(1, 4))
+        if arrive >= self.stop - 2:
+            return -1, -1
+        self.trip = (ground, facility)
+        self._transfer(facility, to, depart, arrive, ground, None)
+        return to, arrive
+
     def _move(self, facility: int, plan: tuple, depart: int) -> tuple[int, int]:
         ground, group = plan
         self.placer.advance(depart)
+        if group == "trip":
+            return self._trip(facility, ground, depart)
         if ground in ("reorganization", "security_level_change"):
             to = self.placer.place(group, self.home, depart, exclude=facility)
         else:  # art. 88 moves are the administration's choice, not the convict's
@@ -399,21 +454,37 @@ class _Career:
             return {"work", "study"} <= active
         return bool(active)
 
-    def _maybe_transfer(self, level: str, facility: int) -> tuple | None:
+    def _maybe_transfer(self, level: str, facility: int, cond: str, today: int) -> tuple | None:
         rng = self.rng
         if level in ("mixed", "juvenile"):
             return None
         same_type = (level, bool(self.s.women[facility]))
+        if self._milder_type_due(level, cond, today) and rng.random() < MILDER_TYPE_PER_REVIEW:
+            return ("security_level_change", ("minimum", same_type[1]))
         if self.degree == -3 and self.sex == "M" and level in ("medium", "maximum"):
             if rng.random() < 0.08:
                 stricter = {"medium": "maximum", "maximum": "extreme"}[level]
                 return ("security_level_change", (stricter, False))
+        if self.s.court_trips and rng.random() < COURT_TRIP_PER_REVIEW:
+            return ("court_order", "trip")
         if rng.random() < 0.012:
             ground = TRANSFER_GROUNDS[0][rng.choice(4, p=TRANSFER_GROUNDS[1])]
+            if ground == "medical" and len(self.placer.hospitals):
+                return (ground, "trip")
             if ground == "order_maintenance" and self.sex == "M" and rng.random() < 0.15:
                 return (ground, ("mixed", False))
             return (ground, same_type)
         return None
+
+    def _milder_type_due(self, level: str, cond: str, today: int) -> bool:
+        """PEC art. 96: from medium or maximum to minimum, for degree +2 or +3 in light or
+        preferential conditions, after a quarter (minor, medium) or a third (grave) of the
+        term; never for especially grave crimes."""
+        part = {"minor": 0.25, "medium": 0.25, "grave": 1 / 3}.get(self.gravity)
+        if part is None or level not in ("medium", "maximum") or self.sentence_end < 0:
+            return False
+        served = (today - self.start) / max(self.sentence_end - self.start, 1)
+        return self.degree >= 2 and cond in ("light", "preferential") and served >= part + 0.02
 
     # -- records ----------------------------------------------------------
     def _degree(self, r: int, value: int) -> None:

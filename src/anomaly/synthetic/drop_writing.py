@@ -61,15 +61,16 @@ def write_world(
     labels: Path | str | None = None,
     noise: float = 0.0,
     noise_truth: Path | str | None = None,
-    style: str = "spec",
+    style: str | None = None,
 ) -> int:
     """One CSV per table and a manifest into ``drop``; the labels, if asked, elsewhere.
 
     With ``noise`` > 0, that share of the event rows is broken the way real
     exports break and the broken rows are listed in ``noise_truth``. ``style``
-    is the export format: ``spec`` or ``legacy`` (``EXPORT_FORMATS``). Returns
-    the number of broken rows.
+    is the export format: ``spec`` or ``legacy`` (``EXPORT_FORMATS``), by default the
+    world's dialect's. Returns the number of broken rows.
     """
+    style = style or world.dialect.export_format
     drop = Path(drop)
     drop.mkdir(parents=True, exist_ok=True)
     form = EXPORT_FORMATS[style]
@@ -88,7 +89,8 @@ def write_world(
         broken.to_csv(noise_truth, index=False)
     manifest = {
         "extracted_at": world.extracted_at.strftime("%Y-%m-%dT%H:%M:%S"),
-        "registry": f"synthetic penal system, scale {world.scale.name}, seed {world.seed}",
+        "registry": f"synthetic penal system, scale {world.scale.name}, seed {world.seed},"
+        f" dialect {world.dialect.name}",
     }
     (drop / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     if labels is not None:

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from anomaly.synthetic.registry_dialects import STANDARD, Dialect
 from anomaly.synthetic.scales import FACILITY_SHARES, Scale
+
+HOSPITAL_LEVELS = ("medium", "maximum")  # a prison hospital carries the level of its regime
 
 # Kazakhstan: 14 oblasts and 3 cities of national significance (centroids of the
 # administrative centres; population in millions as weights).
@@ -35,14 +38,23 @@ KAZAKHSTAN = [
 @dataclass(frozen=True)
 class Geography:
     regions: pd.DataFrame  # region_id, name, lat, lon, weight (generator only)
-    facilities: pd.DataFrame  # spec columns + women (generator only)
+    facilities: pd.DataFrame  # spec columns + women, hospital (generator only)
     distance_km: np.ndarray  # region x region
 
 
-def make_geography(scale: Scale, rng: np.random.Generator) -> Geography:
-    """Regions with centroids, one pre-trial centre per region, institutions by level."""
+def make_geography(
+    scale: Scale, rng: np.random.Generator, dialect: Dialect = STANDARD
+) -> Geography:
+    """Regions with centroids, one pre-trial centre per region, institutions by level.
+
+    A dialect with ``hospitals`` adds prison hospitals after the others (so that
+    the other institutions are the same as in the standard world)."""
     regions = _regions(scale, rng)
-    facilities = _facilities(scale, regions, rng)
+    facilities = _facilities(scale, regions, rng, dialect.old_institutions)
+    if dialect.hospitals:
+        facilities = pd.concat(
+            [facilities, _hospitals(scale, regions, facilities, rng)], ignore_index=True
+        )
     return Geography(regions, facilities, _distances(regions))
 
 
@@ -62,7 +74,9 @@ def _regions(scale: Scale, rng: np.random.Generator) -> pd.DataFrame:
     )
 
 
-def _facilities(scale: Scale, regions: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def _facilities(
+    scale: Scale, regions: pd.DataFrame, rng: np.random.Generator, old: bool = False
+) -> pd.DataFrame:
     levels = ["mixed"] * len(regions)
     homes = list(regions["region_id"])
     counts = {
@@ -82,7 +96,10 @@ def _facilities(scale: Scale, regions: pd.DataFrame, rng: np.random.Generator) -
         women[rng.choice(candidates, size=min(take, len(candidates) - 1), replace=False)] = True
     # Colonies of the 1930s and 1940s (the Karlag era) are still in use: openings
     # are drawn from 1930 to 2015, as a real registry holds them.
-    opened = rng.integers(0, 85 * 365, n) + pd.Timestamp("1930-01-01").toordinal() - 719163
+    opened = rng.integers(0, 85 * 365, n)
+    if old:  # a registry whose institutions mostly date from the 1930s to the 1950s
+        opened = np.where(opened % 5 == 0, opened, opened % (25 * 365))
+    opened = opened + pd.Timestamp("1930-01-01").toordinal() - 719163
     order = rng.permutation(n)
     frame = (
         pd.DataFrame(
@@ -100,7 +117,33 @@ def _facilities(scale: Scale, regions: pd.DataFrame, rng: np.random.Generator) -
         .reset_index(drop=True)
     )
     frame["name"] = [_name(level, i) for i, level in enumerate(frame["security_level"])]
+    frame["hospital"] = False
     return frame
+
+
+def _hospitals(
+    scale: Scale, regions: pd.DataFrame, others: pd.DataFrame, rng: np.random.Generator
+) -> pd.DataFrame:
+    """One prison hospital per four regions, in the largest, each with a regime's level."""
+    hospital_rng = np.random.default_rng([int(rng.integers(2**31)), 7])
+    n = max(1, len(regions) // 4)
+    where = regions.sort_values("weight", ascending=False)["region_id"].iloc[:n].to_numpy()
+    taken = set(others["facility_id"])
+    free = [i for i in range(1000, 10000) if f"FC{i:04d}" not in taken]
+    ids = hospital_rng.choice(free, size=n, replace=False)
+    return pd.DataFrame(
+        {
+            "facility_id": [f"FC{i:04d}" for i in ids],
+            "region_id": where,
+            "security_level": hospital_rng.choice(HOSPITAL_LEVELS, size=n),
+            "women": False,
+            "opened_day": hospital_rng.integers(0, 60 * 365, n)
+            + pd.Timestamp("1940-01-01").toordinal()
+            - 719163,
+            "name": [f"Hospital No. {k + 1}" for k in range(n)],
+            "hospital": True,
+        }
+    )
 
 
 def _name(level: str, number: int) -> str:

@@ -48,8 +48,11 @@ STAFF_ROSTER = {
 }
 
 
-def make_convicts(scale: Scale, geo: Geography, rng: np.random.Generator) -> pd.DataFrame:
-    """Convicts in custody at the start of the window or sentenced during it."""
+def make_convicts(
+    scale: Scale, geo: Geography, rng: np.random.Generator, history_years: float = 12.0
+) -> pd.DataFrame:
+    """Convicts in custody at the start of the window or sentenced during it; those in
+    custody at its start have served up to ``history_years`` of their sentence."""
     n = scale.convicts
     w0, w1 = day(scale.window_start), day(scale.window_end)
     levels = np.array(list(COURT_LEVEL_SHARES))
@@ -64,7 +67,9 @@ def make_convicts(scale: Scale, geo: Geography, rng: np.random.Generator) -> pd.
         (level == "complete") & (rng.random(n) < 0.6)
     )
     stock = rng.random(n) < 0.78
-    served = rng.uniform(0, np.minimum(years, 12)) * YEAR
+    if history_years > 12:  # life sentences served for decades
+        years = np.where(life, np.maximum(years, history_years), years)
+    served = rng.uniform(0, np.minimum(years, history_years)) * YEAR
     start = np.where(stock, w0 - served, rng.uniform(w0, w1 - 45, n)).astype(int)
     end = (start + years * YEAR).astype(int)
     # A stock convict is still serving at the start of the window.
@@ -229,8 +234,20 @@ def link_relatives_in_custody(
     return out
 
 
-def make_staff(facilities: pd.DataFrame, scale: Scale, rng: np.random.Generator) -> pd.DataFrame:
-    """A roster per institution plus a regional committee; some leave and are replaced."""
+def make_staff(
+    facilities: pd.DataFrame,
+    scale: Scale,
+    rng: np.random.Generator,
+    earliest: int | None = None,
+    moves: bool = False,
+) -> pd.DataFrame:
+    """A roster per institution plus a regional committee; some leave and are replaced.
+
+    Every post is held, one holder after another, back to ``earliest`` (the first
+    day any record needs a decision), so every decision has someone serving to
+    make it. With ``moves``, some holders of an earlier post are the same people
+    as holders of a later post elsewhere: one staff id, two postings (rows). The
+    registry lists the latest posting only (``latest_postings``)."""
     rows = []
     for facility_id, level in zip(
         facilities["facility_id"], facilities["security_level"], strict=True
@@ -248,7 +265,58 @@ def make_staff(facilities: pd.DataFrame, scale: Scale, rng: np.random.Generator)
     successors = staff[leaves].copy()
     successors["from_day"] = successors["to_day"] + 1
     successors["to_day"] = -1
-    staff = pd.concat([staff, successors], ignore_index=True)
+    earlier = _predecessors(staff, earliest, rng)
+    staff = pd.concat([staff, successors, earlier], ignore_index=True)
     ids = rng.choice(50 * len(staff), len(staff), replace=False) + 10_000
     staff["staff_id"] = [f"ST{i}" for i in ids]
+    if moves:
+        staff = _moved(staff, rng)
     return staff
+
+
+def _predecessors(staff: pd.DataFrame, earliest: int | None, rng) -> pd.DataFrame:
+    """Earlier holders of every post, 3 to 12 years each, back to ``earliest``."""
+    if earliest is None:
+        return staff.iloc[:0]
+    out, current = [], staff[["facility_id", "role", "from_day"]].copy()
+    while len(current := current[current["from_day"] > earliest]):
+        held = rng.integers(3 * 365, 12 * 365, len(current))
+        earlier = current.assign(to_day=current["from_day"] - 1)
+        earlier["from_day"] = earlier["to_day"] - held
+        out.append(earlier)
+        current = earlier[["facility_id", "role", "from_day"]]
+    return pd.concat(out, ignore_index=True) if out else staff.iloc[:0]
+
+
+MOVED_SHARE = 0.25  # of the finished postings, held by someone now posted elsewhere
+
+
+def _moved(staff: pd.DataFrame, rng) -> pd.DataFrame:
+    """Give a share of finished postings the id of someone who later took the same role
+    at another institution (a move), so one staff id holds two postings."""
+    out = staff.copy()
+    finished = out.index[(out["to_day"] >= 0) & out["role"].ne("committee")]
+    chosen = rng.choice(finished, size=int(MOVED_SHARE * len(finished)), replace=False)
+    later = out[out["to_day"].lt(0)]
+    taken: set[int] = set()
+    for index in chosen:
+        role, facility, ended = (
+            out.at[index, "role"],
+            out.at[index, "facility_id"],
+            out.at[index, "to_day"],
+        )
+        pool = later.index[
+            later["role"].eq(role) & later["facility_id"].ne(facility) & later["from_day"].gt(ended)
+        ]
+        pool = pool[~pool.isin(list(taken))]
+        if len(pool):
+            target = int(rng.choice(pool))
+            taken.add(target)
+            out.at[index, "staff_id"] = out.at[target, "staff_id"]
+    return out
+
+
+def latest_postings(staff: pd.DataFrame) -> pd.DataFrame:
+    """One row per staff id, the latest posting: what a registry's staff table holds."""
+    latest = staff.sort_values("from_day", kind="stable").drop_duplicates("staff_id", keep="last")
+    return latest.sort_index().reset_index(drop=True)

@@ -45,15 +45,13 @@ class StaffRoster:
         if (hi == lo).any():
             raise ValueError(f"no {role} at some institution")
         frm, to, ids = self.frm, self.to, self.ids
-        out = np.empty(len(key), dtype=object)
-        pick = lo + (rng.random(len(key)) * (hi - lo)).astype(int)
-        for _ in range(8):
-            ok = (frm[pick] <= day) & ((to[pick] < 0) | (to[pick] >= day))
+        size = hi - lo
+        first = (rng.random(len(key)) * size).astype(int)  # a random holder first
+        out = np.full(len(key), None, dtype=object)
+        for step in range(int(size.max()) if len(size) else 0):  # then the others in turn
+            pick = lo + (first + step) % size
+            ok = (out == None) & (frm[pick] <= day) & ((to[pick] < 0) | (to[pick] >= day))  # noqa: E711
             out[ok] = ids[pick[ok]]
-            todo = ~ok & (out == None)  # noqa: E711 (object array)
-            if not todo.any():
-                break
-            pick = np.where(todo, lo + (rng.random(len(key)) * (hi - lo)).astype(int), pick)
         missing = out == None  # noqa: E711
         out[missing] = ids[lo[missing]]
         return out

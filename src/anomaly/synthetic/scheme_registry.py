@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 
 from anomaly.rulebook import Rulebook
+from anomaly.synthetic import authority_schemes as authority
 from anomaly.synthetic import decision_schemes as decisions
 from anomaly.synthetic import visit_schemes as visits
 from anomaly.synthetic.planting import Planter
+from anomaly.synthetic.registry_dialects import Dialect, dialect_named, reshaped_ids
 from anomaly.synthetic.scales import SCALES, Scale
 from anomaly.synthetic.world import World, generate_world
 
@@ -33,6 +35,8 @@ INJECTORS: dict[str, Injector] = {
     "false_reorganization": decisions.false_reorganization,
     "backdated_entries": decisions.backdated_entries,
     "staff_grants_extra_visits": decisions.staff_grants_extra_visits,
+    "decision_signed_by_absent_staff": authority.decision_signed_by_absent_staff,
+    "milder_type_without_criteria": authority.milder_type_without_criteria,
 }
 """Schemes planted after the simulation. ``lenient_institution`` (an institution
 whose degree and condition profile is far above its peers while every record
@@ -43,12 +47,18 @@ FEW = {"outsider_visits_many", "room_overbooking", "staff_grants_extra_visits"}
 
 
 def build_world(
-    scale: str | Scale, seed: int, schemes: bool = True, rulebook: Rulebook | None = None
+    scale: str | Scale,
+    seed: int,
+    schemes: bool = True,
+    rulebook: Rulebook | None = None,
+    dialect: str | Dialect = "standard",
 ) -> World:
-    """A synthetic penal system; with ``schemes``, corrupted and labelled."""
+    """A synthetic penal system in a registry ``dialect``; with ``schemes``, corrupted and
+    labelled. The same schemes are planted whatever the dialect."""
     scale = SCALES[scale] if isinstance(scale, str) else scale
+    dialect = dialect_named(dialect)
     lenient = _lenient_institutions(scale, seed) if schemes else {}
-    world, internals = generate_world(scale, seed, rulebook, leniency=lenient)
+    world, internals = generate_world(scale, seed, rulebook, leniency=lenient, dialect=dialect)
     facilities = internals["facilities"]
     for index in lenient:
         world.label(
@@ -68,6 +78,7 @@ def build_world(
     _label_hard_negatives(world, internals["rulebook"])
     _entered_by_extraction(world)
     _sort_by_time(world)
+    reshaped_ids(world.tables, world.labels, dialect.id_shape, np.random.default_rng([seed, 9]))
     return world
 
 
@@ -106,17 +117,31 @@ def _label_hard_negatives(world: World, rulebook: Rulebook) -> None:
             str(convict_id),
             [f"long_visit_registrations:{r}" for r in group["registration_id"]],
         )
-    medical = t["transfers"][t["transfers"]["ground"].eq("medical")]
-    for _, row in medical.iterrows():
+    lawful_moves = {"medical": "medical_transfer", "court_order": "court_trip"}
+    moves = t["transfers"][t["transfers"]["ground"].isin(list(lawful_moves))]
+    for ground, convict_id, transfer_id in zip(
+        moves["ground"], moves["convict_id"], moves["transfer_id"], strict=True
+    ):
         world.label(
             "hard_negative",
-            "medical_transfer",
+            lawful_moves[ground],
             "convict",
-            row["convict_id"],
-            [f"transfers:{row['transfer_id']}"],
+            convict_id,
+            [f"transfers:{transfer_id}"],
         )
     planted = {r for x in world.labels if x["kind"] == "scheme" for r in x["records"].split(";")}
     _label_boundary_changes(world, rulebook, planted)
+    level = t["facilities"].set_index("facility_id")["security_level"]
+    changes = t["transfers"][
+        t["transfers"]["ground"].eq("security_level_change")
+        & t["transfers"]["to_facility_id"].map(level).eq("minimum")
+    ]
+    for convict_id, transfer_id in zip(changes["convict_id"], changes["transfer_id"], strict=True):
+        if f"transfers:{transfer_id}" not in planted:
+            world.label(
+                "hard_negative", "court_milder_type", "convict", convict_id,
+                [f"transfers:{transfer_id}"],
+            )  # fmt: skip
     for table, key, date in (
         ("degree_assignments", "assignment_id", "assigned_on"),
         ("condition_changes", "change_id", "changed_on"),

@@ -13,6 +13,7 @@ from anomaly.synthetic.calendar_days import as_dates, as_timestamps, day
 from anomaly.synthetic.careers import Events, Setting, simulate_careers
 from anomaly.synthetic.geography import Geography, make_geography
 from anomaly.synthetic.people import (
+    latest_postings,
     link_relatives_in_custody,
     make_convicts,
     make_relatives,
@@ -24,6 +25,7 @@ from anomaly.synthetic.records_assembly import (
     optional_dates,
     recorded_after,
 )
+from anomaly.synthetic.registry_dialects import STANDARD, Dialect
 from anomaly.synthetic.scales import SCALES, Scale
 from anomaly.synthetic.visits import VisitWorld, schedule_visits
 
@@ -38,6 +40,7 @@ class World:
     seed: int
     tables: dict[str, pd.DataFrame]
     extracted_at: pd.Timestamp
+    dialect: Dialect = STANDARD
     labels: list[dict] = field(default_factory=list)
     _numbered: Counter = field(default_factory=Counter, repr=False)  # labels per code so far
 
@@ -73,14 +76,15 @@ def generate_world(
     seed: int,
     rulebook: Rulebook | None = None,
     leniency: dict[int, float] | None = None,
+    dialect: Dialect = STANDARD,
 ) -> tuple[World, dict]:
-    """Simulate a clean world. Returns the world and the simulation internals
-    (events, indices) that scheme injectors need."""
+    """Simulate a clean world in a registry ``dialect``. Returns the world and the
+    simulation internals (events, indices) that scheme injectors need."""
     scale = SCALES[scale] if isinstance(scale, str) else scale
     rulebook = rulebook or load_rulebook()
     rng = np.random.default_rng(seed)
-    geo = make_geography(scale, rng)
-    convicts = make_convicts(scale, geo, rng)
+    geo = make_geography(scale, rng, dialect)
+    convicts = make_convicts(scale, geo, rng, dialect.history_years)
     women_strict = (convicts["sex"] == "F") & convicts["court_security_level"].isin(
         ["extreme", "complete"]
     )
@@ -95,6 +99,8 @@ def generate_world(
         capacity=facilities["capacity"].to_numpy(),
         region=facilities["region_id"].map(region_index).to_numpy(),
         closed=facilities["closed_day"].to_numpy(),
+        hospital=facilities["hospital"].to_numpy(),
+        court_trips=dialect.court_trips,
         region_index=region_index,
         distance_km=geo.distance_km,
         rulebook=rulebook,
@@ -102,15 +108,19 @@ def generate_world(
         leniency=leniency or {},
     )
     events = simulate_careers(convicts, setting, rng)
-    staff = make_staff(facilities, scale, rng)
+    earliest = min(int(convicts["start_day"].min()), day(scale.window_start)) - 365
+    staff = make_staff(facilities, scale, rng, earliest, dialect.staff_moves)
     persons, kinship, large_families = make_relatives(convicts, scale, geo, rng)
     persons = link_relatives_in_custody(persons, convicts, rng)
     builder = _TableBuilder(scale, geo, facilities, convicts, staff, persons, events, rulebook, rng)
     tables = builder.build()
-    world = World(scale, seed, tables, pd.Timestamp(as_dates([extraction])[0]))
+    world = World(scale, seed, tables, pd.Timestamp(as_dates([extraction])[0]), dialect)
+    visits = tables["visit_logs"]
+    visits_by_convict = visits.groupby("convict_id")["visit_id"].apply(list)
     for convict_id in large_families["convict_id"]:
-        if convict_id in builder.present:
-            world.label("hard_negative", "large_family", "convict", convict_id, [])
+        if convict_id in builder.present:  # the many visits a large family lawfully makes
+            cited = [f"visit_logs:{v}" for v in visits_by_convict.get(convict_id, [])]
+            world.label("hard_negative", "large_family", "convict", convict_id, cited)
     closed = facilities[facilities["closed_day"] >= 0]
     for facility_id in closed["facility_id"]:
         moved = tables["transfers"]
@@ -151,9 +161,12 @@ def _size_facilities(geo: Geography, convicts: pd.DataFrame, scale: Scale, rng) 
         .groupby([level[in_custody], women[in_custody].to_numpy()])
         .sum()
     )
-    counts = f.groupby(["security_level", "women"]).size()
+    counts = f[~f["hospital"]].groupby(["security_level", "women"]).size()
     capacity = []
-    for lvl, is_women in zip(f["security_level"], f["women"], strict=True):
+    for lvl, is_women, hospital in zip(f["security_level"], f["women"], f["hospital"], strict=True):
+        if hospital:  # beds for the few under treatment at any time
+            capacity.append(int(rng.integers(60, 160)))
+            continue
         demand = need.get((lvl, is_women), 0)
         if is_women and (lvl, True) not in counts.index:
             demand = 0
@@ -162,10 +175,12 @@ def _size_facilities(geo: Geography, convicts: pd.DataFrame, scale: Scale, rng) 
         capacity.append(int(base + per * rng.uniform(1.0, 1.35)))
     f["capacity"] = capacity
     f["long_visit_rooms"] = np.where(
-        f["security_level"].eq("mixed"), 0, np.maximum(2, f["capacity"] // 110)
+        f["security_level"].eq("mixed") | f["hospital"], 0, np.maximum(2, f["capacity"] // 110)
     )
     f["closed_day"] = -1
-    reorganisable = f.index[f["security_level"].isin(["medium", "maximum"]) & ~f["women"]]
+    reorganisable = f.index[
+        f["security_level"].isin(["medium", "maximum"]) & ~f["women"] & ~f["hospital"]
+    ]
     if len(reorganisable) >= 3:
         pick = rng.choice(reorganisable)
         f.loc[pick, "closed_day"] = day(scale.window_start) + int(rng.integers(200, 500))
@@ -219,7 +234,7 @@ class _TableBuilder:
         )
 
     def _staff(self) -> pd.DataFrame:
-        s = self.staff
+        s = latest_postings(self.staff)
         return pd.DataFrame(
             {
                 "staff_id": s["staff_id"],
