@@ -31,7 +31,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="national")
     parser.add_argument("--seeds", type=int, nargs="+", default=[2026])
-    parser.add_argument("--dialects", nargs="+", default=["all"], help=f"all, or of {list(DIALECTS)}")
+    parser.add_argument("--dialects", nargs="+", default=["all"], help=f"all, or {list(DIALECTS)}")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     dialects = list(DIALECTS) if args.dialects == ["all"] else args.dialects
@@ -105,7 +105,8 @@ def measure(scale: str, seed: int, dialect: str, out: Path) -> dict:
 def quality_table(rows: list[dict]) -> str:
     """The per-dialect quality table, as Markdown, with whether each row meets the targets."""
     lines = [
-        "| dialect | seed | macro recall@K | precision@K | lawful flagged | damped rules | targets |",
+        "| dialect | seed | macro recall@K | precision@K | lawful flagged | damped rules"
+        " | targets |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:

@@ -133,8 +133,8 @@ def test_scoring_is_deterministic_and_cases_are_ranked(scored_small_world, small
 
 
 PAGES = Path(__file__).resolve().parents[1] / "docs" / "rules"
-SECTIONS = ["What it checks", "Why it is a red flag", "Output", "Configuration", "Exclusions",
-            "Assumptions", "Worked example"]  # fmt: skip
+SECTIONS = ["What it checks", "Why it is a red flag", "Output", "Configuration",
+            "Lawful explanations", "Exclusions", "Assumptions", "Worked example"]  # fmt: skip
 
 
 def test_every_rule_and_detector_has_a_page_with_every_section():

@@ -246,7 +246,7 @@ def decision_signed_by_absent_staff(world, label) -> bool:
 
 
 def milder_type_without_criteria(world, label) -> bool:
-    """A change to minimum for a convict never above +1 or convicted of an especially grave crime."""
+    """A change to minimum for one never above +1 or convicted of an especially grave crime."""
     rows = cited(world, label, "transfers")
     convict = world.tables["convicts"].set_index("convict_id").loc[label["subject_id"]]
     degrees = world.tables["degree_assignments"]

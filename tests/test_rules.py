@@ -419,15 +419,11 @@ CASES = {
     "TRF-TYPE": (
         {
             "disciplinary_events": [event("E1", "2020-02-28", "penalty", "malicious_violator")],
-            "transfers": [
-                transfer("T1", "F1", "F4", "2021-03-01", ground="security_level_change")
-            ],
+            "transfers": [transfer("T1", "F1", "F4", "2021-03-01", ground="security_level_change")],
         },  # medium to maximum a year and a day after the malicious violation
         {
             "disciplinary_events": [event("E1", "2020-03-01", "penalty", "malicious_violator")],
-            "transfers": [
-                transfer("T1", "F1", "F4", "2021-03-01", ground="security_level_change")
-            ],
+            "transfers": [transfer("T1", "F1", "F4", "2021-03-01", ground="security_level_change")],
         },
     ),
 }

@@ -98,6 +98,10 @@ def _context(inputs: ReportInputs) -> dict[str, Any]:
         "insufficient": lacking.reset_index().to_dict("records"),
         "assumed": inputs.rulebook.assumed_values(),
         "rule_outcomes": _records(outcomes),
+        "loud": _records(outcomes[outcomes["damping"].lt(1)]),
+        "concentrated": _records(
+            outcomes[outcomes["health"].fillna("").str.contains("concentrated")]
+        ),
         "facility_figure": figures.flags_per_thousand(by_facility, "Findings per 1,000 convicts"),
         "region_figure": figures.flags_per_thousand(by_region, "Findings per 1,000 convicts"),
         "heat_figure": figures.rule_heat_map(heat, "Findings by institution and rule"),

@@ -8,7 +8,9 @@ regular: the minimum months in strict without penalty (complete: and degree
 >= +1). -> strict: only a malicious violator (degree -3). Back from light
 or preferential: only after a violation (a penalty since the last change);
 a demotion without one is the lever seed 002 describes. Any other jump
-(regular -> preferential, strict -> light) skips a step.
+(regular -> preferential, strict -> light) skips a step. An arrival (no
+``from_condition``) is in regular conditions: one straight into light or
+preferential skips the commission (rules.md 2: regular for everyone on arrival).
 """
 
 from __future__ import annotations
@@ -95,7 +97,19 @@ def check(s: Snapshot) -> Findings:
         hit,
         reasons.explain(what),
     )
-    return Findings(found, missing)
+    return Findings(pd.concat([found, _arrivals(changes)], ignore_index=True), missing)
+
+
+def _arrivals(changes: pd.DataFrame) -> pd.DataFrame:
+    """rules.md 2: everyone arrives in regular conditions (an arrival row has no
+    ``from_condition``); arriving straight into light or preferential skips the commission."""
+    arriving = changes[changes["from_condition"].isna() & changes["to_condition"].notna()]
+    hit = arriving[arriving["to_condition"].ne("regular")]
+    explanation = (
+        "arrival on " + hit["changed_on"].dt.strftime("%Y-%m-%d") + " in "
+        + hit["to_condition"].astype(str) + " conditions: everyone arrives in regular conditions"
+    )  # fmt: skip
+    return flags(CODE, "condition_changes", hit, explanation)
 
 
 def _served(moves: pd.DataFrame, start: pd.Series, months: pd.Series) -> pd.Series:

@@ -23,6 +23,10 @@ Lawful explanations, checked before flagging:
   before the one listed is possible, but the records do not show it);
 - a deputy may act for an absent head (``authority.acting``): such a decision
   is flagged at ``ACTING_UNCONFIRMED``, saying the records cannot confirm it.
+
+A change of conditions (other than the arrival row) with no commission
+protocol number is flagged at ``NO_PROTOCOL``: the commission decides it
+(rules.md 2, PEC art. 17) and its protocol is the record that it did.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from anomaly.rules.rule import Findings, Reasons, Rule, flags, insufficient
 CODE = "REC-AUTHORITY"
 BEFORE_POSTING = 0.5  # an earlier posting at the same institution cannot be excluded
 ACTING_UNCONFIRMED = 0.5  # a deputy acting for the head: the records do not say when
+NO_PROTOCOL = 0.8  # a change with no commission protocol: the decision is not on record
 SIGNED = {  # table: the date its staff member acted
     "degree_assignments": "assigned_on",
     "condition_changes": "changed_on",
@@ -102,10 +107,14 @@ def _judged(frame: pd.DataFrame, table: str, staff: pd.DataFrame, authority) -> 
             "decided by a " + post["role"].astype(str) + ": lawful only when acting for the head,"
             " which the records cannot confirm",
         )
+    unminuted = pd.Series(False, index=rows.index)
+    if table == "condition_changes":  # the commission decides a change: its protocol records it
+        unminuted = rows["from_condition"].notna() & rows["protocol_no"].isna()
+        reasons.add(unminuted, "no commission protocol for the change")
     hit = rows[reasons.found]
     strong = (left | elsewhere | wrong_role)[hit.index]
     score = pd.Series(ACTING_UNCONFIRMED, index=hit.index).where(~before[hit.index], BEFORE_POSTING)
-    score = score.where(~strong, 1.0)
+    score = score.where(~unminuted[hit.index], NO_PROTOCOL).where(~strong, 1.0)
     what = (
         table.replace("_", " ")
         + " entry of "
@@ -145,6 +154,7 @@ RULE = Rule(
         "staff.role",
         "staff.from_date",
         "staff.to_date",
+        "condition_changes.protocol_no",
         *(f"{table}.{on}" for table, on in SIGNED.items()),
     ),
 )

@@ -48,6 +48,8 @@ def _visits(s: Snapshot) -> pd.DataFrame:
         | (j["reg_visitor_person_id"] != j["visitor_person_id"])
     )
     reasons.add(other, "registration for another convict or visitor")
+    unnamed = known & j["visitor_person_id"].isna()  # records.md: null only when unidentified
+    reasons.add(unnamed, "visitor not identified, although the registration names one")
     dates = known & ((day < j["reg_planned_start"]) | (day > last))
     reasons.add(dates, "registration for other dates")
     late = known & (j["reg_decided_on"] > day)

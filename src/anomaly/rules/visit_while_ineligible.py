@@ -1,5 +1,8 @@
 """VIS-INELIGIBLE: no long visit while serving isolation or after release (rules.md 3).
 
+The isolation runs ``isolation_days`` from the penalty's date, or until an
+``early_lift`` that names the penalty (``lifts_event_id``), if sooner.
+
 Visits at an institution where the convict was not on the day (in transit,
 transferred, before arrival) are the record-keeping rule REC-PLACE; visits in
 strict conditions with a zero quota are over quota (VIS-QUOTA).
@@ -28,6 +31,12 @@ def check(s: Snapshot) -> Findings:
         )
     )
     until = pairs["occurred_on"] + pd.to_timedelta(pairs["isolation_days"].astype(float), unit="D")
+    # an early lift (an incentive naming the penalty) ends the isolation on its date
+    lifts = events[events["measure"].eq("early_lift") & events["lifts_event_id"].notna()]
+    first_lift = lifts.groupby("lifts_event_id")["occurred_on"].min()
+    if len(first_lift):
+        lifted = pairs["event_id"].map(first_lift)
+        until = until.where(~(lifted < until).fillna(False).astype(bool), lifted)
     day = pairs["started_at"].dt.normalize()
     serving = pairs[(pairs["occurred_on"] <= day) & (day < until)]
     during = serving.groupby("_row")["event_id"].first().reindex(long.index)
@@ -68,6 +77,7 @@ RULE = Rule(
         "disciplinary_events.measure",
         "disciplinary_events.occurred_on",
         "disciplinary_events.isolation_days",
+        "disciplinary_events.lifts_event_id",
         "convicts.released_on",
     ),
 )

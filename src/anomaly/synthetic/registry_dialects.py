@@ -121,9 +121,9 @@ def reshaped_ids(
                 frame[column.name] = _mapped(frame[column.name], renamed[target])
     subject_tables = {"convict": "convicts", "staff": "staff", "facility": "facilities"}
     for label in labels:
-        table = subject_tables.get(label["subject_type"])
-        if table in renamed:
-            label["subject_id"] = renamed[table].get(label["subject_id"], label["subject_id"])
+        subject = subject_tables.get(label["subject_type"], "")
+        if subject in renamed:
+            label["subject_id"] = renamed[subject].get(label["subject_id"], label["subject_id"])
         label["records"] = ";".join(
             _renamed_ref(ref, renamed) for ref in label["records"].split(";") if ref
         )

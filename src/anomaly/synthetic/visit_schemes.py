@@ -262,14 +262,24 @@ def room_overbooking(p: Planter, n: int) -> None:
     stays = stays.merge(kin[["convict_id", "person_id"]], on="convict_id")
     small = stays[stays["long_visit_rooms"] <= 4]
     groups = [g for _, g in small.groupby("facility_id") if g["convict_id"].nunique() > 8]
-    for g in groups[:n]:
+    planted = 0
+    for g in groups:
+        if planted == n:
+            break
         rooms = int(g["long_visit_rooms"].iloc[0])
-        lo, hi = g["start"].quantile(0.9), g["end"].quantile(0.1)
-        if hi - lo < 30 * DAY:
+        want = rooms + int(p.rng.integers(1, 3))
+        night = None  # a night on which enough of its convicts are there, a week either side
+        for share in (0.5, 0.25, 0.75, 0.4, 0.6):
+            candidate = (p.window[0] + share * (p.window[1] - p.window[0])).normalize()
+            present = g[(g["start"] < candidate - 7 * DAY) & (g["end"] > candidate + 7 * DAY)]
+            present = present[~present["convict_id"].isin(p.taken)]
+            if present["convict_id"].nunique() >= want:
+                night = candidate
+                break
+        if night is None:
             continue
-        night = p.day_in(lo + 5 * DAY, hi - 5 * DAY)
-        present = g[(g["start"] < night - 5 * DAY) & (g["end"] > night + 5 * DAY)]
-        chosen = p.pick(present, rooms + int(p.rng.integers(1, 3)))
+        planted += 1
+        chosen = p.pick(present, want)
         refs = []
         for _, stay in chosen.iterrows():
             refs += p.add_long_visit(
