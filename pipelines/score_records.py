@@ -47,6 +47,9 @@ def _counts(scored: Scored) -> dict[str, Any]:
         "cases": len(scored.cases),
         "watchlist": len(scored.watchlist),
         "rules_not_run": int(scored.rule_summary["status"].ne("ran").sum()),
+        "rules_damped": scored.rule_summary.loc[
+            scored.rule_summary["damping"].lt(1), "rule"
+        ].tolist(),
     }
 
 
@@ -57,6 +60,11 @@ def score_flow(out: Path, rules: Path | None = None) -> dict[str, Any]:
         "%s findings, %s cases, %s on the watch list", counts["findings"], counts["cases"],
         counts["watchlist"],
     )  # fmt: skip
+    if counts["rules_damped"]:
+        get_run_logger().warning(
+            "rules firing alike in most institutions, damped for this run (see rule_outcomes.csv):"
+            " %s", ", ".join(counts["rules_damped"]),
+        )  # fmt: skip
     return counts
 
 

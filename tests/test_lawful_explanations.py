@@ -181,3 +181,27 @@ def test_an_isolation_lifted_early_allows_a_long_visit_after_the_lift():
     assert len(flagged("VIS-INELIGIBLE", isolated, visit)) == 1
     lift = {**event("E2", "2021-02-27", "incentive", "early_lift"), "lifts_event_id": "E1"}
     assert flagged("VIS-INELIGIBLE", isolated, visit, {"disciplinary_events": [lift]}).empty
+
+
+def test_a_court_type_on_file_that_is_the_latest_decision_reads_the_earlier_stays_rightly():
+    # C1's court type on file is medium; he arrived in F4 (maximum) and a court moved him to
+    # F1 (medium): a registry that keeps the court's latest decision. The stay in F4 is lawful
+    # and the change is judged from maximum, as served.
+    from anomaly.registry_snapshot import Snapshot
+    from test_rules import RB
+
+    def without_base_intake(*moves):
+        s = snapshot({"transfers": list(moves)})
+        tables = {**s.tables, "transfers": s.tables["transfers"].iloc[1:]}
+        return Snapshot.of(tables, RB, s.extracted_at)
+
+    intake = transfer("T8", None, "F4", "2020-01-10", ground="intake")
+    change = transfer("T9", "F4", "F1", "2024-01-10", ground="security_level_change")
+    latest = without_base_intake(intake, change)
+    assert RULES_BY_CODE["TRF-LEVEL"].check(latest).flags.empty
+    found = RULES_BY_CODE["TRF-TYPE"].check(latest).flags
+    assert found["record_id"].tolist() == ["T9"]
+    assert "maximum to medium" in found["explanation"].iloc[0]
+    # the same intake with no change of type after it: held in the wrong type
+    wrong = RULES_BY_CODE["TRF-LEVEL"].check(without_base_intake(intake)).flags
+    assert wrong["record_id"].tolist() == ["T8"]

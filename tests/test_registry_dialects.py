@@ -98,7 +98,9 @@ def test_other_ids_keep_their_shape_and_leading_zeros_through_the_loader(tmp_pat
     assert cited and cited <= set(visits)
 
 
-@pytest.mark.parametrize("name", ["hospitals", "court_trips", "staff_moves", "long_histories"])
+@pytest.mark.parametrize(
+    "name", ["hospitals", "court_trips", "staff_moves", "long_histories", "court_level_current"]
+)
 def test_the_new_rules_leave_a_clean_world_of_every_dialect_alone(name):
     world = build_world("tiny", 4, schemes=False, dialect=name)
     s = Snapshot.of(world.tables, RB, world.extracted_at)

@@ -110,6 +110,9 @@ def score(
     )
     for row in scored.cases.head(5).itertuples():
         typer.echo(f"  {row.rank:>3}. [{row.risk_score:.2f}] {row.summary[:150]}")
+    loud = scored.rule_summary[scored.rule_summary["damping"].lt(1)]
+    for row in loud.itertuples():
+        typer.echo(f"  rule {row.rule} damped for this run: {row.health}")
     typer.echo(f"Cases written to {out / 'cases.csv'}")
 
 

@@ -4,6 +4,12 @@ The court fixes the type (``convicts.court_security_level``); only a court's
 decision changes it (PEC art. 96), recorded as a transfer on the ground
 ``security_level_change`` or ``court_order``. The type in force at a transfer
 is the court's, or the destination of the latest such transfer before it.
+
+A registry may instead keep in ``court_security_level`` the court's latest
+decision, the type after the last change. Where a convict's last change of
+type leads to the court's type, the records read either way; before that
+change, the type in force is then the one the change left (the type of the
+institution it departed from), not the court's.
 """
 
 from __future__ import annotations
@@ -30,4 +36,25 @@ def with_types_in_force(
     decided = t["to_level"].where(changed)
     t["in_force"] = decided.groupby(t["convict_id"]).shift().groupby(t["convict_id"]).ffill()
     t["in_force"] = t["in_force"].fillna(t["convict_id"].map(court))
-    return t
+    return _court_level_may_be_the_latest(t, court, level)
+
+
+def _court_level_may_be_the_latest(
+    t: pd.DataFrame, court: pd.Series, level: pd.Series
+) -> pd.DataFrame:
+    changes = t[t["ground"].isin(LEVEL_CHANGES) & t["to_level"].isin(list(STRICTNESS))]
+    last = changes.groupby("convict_id", sort=False).tail(1)
+    latest = last[last["to_level"].eq(last["convict_id"].map(court))]
+    left = latest.set_index("convict_id")["from_facility_id"].map(level)
+    left = left[left.isin(list(STRICTNESS))]
+    if left.empty:
+        return t
+    before = t["convict_id"].map(latest.set_index("convict_id")["departed_on"])
+    first_change = t["ground"].isin(LEVEL_CHANGES).groupby(t["convict_id"]).cumsum().eq(0)
+    earlier = t["departed_on"].lt(before) & first_change & t["convict_id"].isin(left.index)
+    earlier &= t["to_level"].ne(
+        t["convict_id"].map(court)
+    )  # only what the court's type contradicts
+    out = t.copy()
+    out.loc[earlier, "in_force"] = t.loc[earlier, "convict_id"].map(left)
+    return out

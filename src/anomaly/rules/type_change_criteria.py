@@ -44,8 +44,14 @@ PART_FROM_COMPLETE = 1 / 2
 def check(s: Snapshot) -> Findings:
     convicts = s["convicts"].set_index("convict_id")
     t = with_types_in_force(s["transfers"], convicts["court_security_level"], s.level)
+    treated = hospitals(s.roles)
+    into_hospital = t["to_facility_id"].astype(str).isin(treated)
+    # the type served before the move: the institution left, where it is a colony of a
+    # general type (not a pre-trial centre, juvenile colony or hospital); else the type in force
+    left = t["from_facility_id"].map(s.level)
+    served = left.isin(list(STRICTNESS)) & ~t["from_facility_id"].astype(str).isin(treated)
+    t["in_force"] = left.where(served, t["in_force"])
     rank_to, rank_from = t["to_level"].map(STRICTNESS), t["in_force"].map(STRICTNESS)
-    into_hospital = t["to_facility_id"].astype(str).isin(hospitals(s.roles))
     change = t["ground"].isin(LEVEL_CHANGES) & rank_to.notna() & rank_from.notna()
     change &= rank_to.ne(rank_from) & ~into_hospital
     moves = t[change].copy()

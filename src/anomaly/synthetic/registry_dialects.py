@@ -29,6 +29,7 @@ class Dialect:
     staff_moves: bool = False  # staff move between institutions; the staff table keeps the latest
     history_years: float = 12.0  # how far back the records of the convicts in custody go
     old_institutions: bool = False  # most institutions opened in the 1930s to 1950s
+    court_level_current: bool = False  # court_security_level holds the court's latest decision
     id_shape: str = "prefixed"  # prefixed (CV123), digits (000123) or uuid
     export_format: str = "spec"  # drop_writing.EXPORT_FORMATS
 
@@ -49,6 +50,11 @@ DIALECTS: dict[str, Dialect] = {
             history_years=30.0,
             old_institutions=True,
         ),
+        Dialect(
+            "court_level_current",
+            "the court's type on file is its latest decision, after any change of type",
+            court_level_current=True,
+        ),
         Dialect("other_ids", "identifiers of other shapes (digits, uuids)", id_shape="mixed"),
         Dialect("legacy_export", "Windows-1251, ';', DD.MM.YYYY, 1/0", export_format="legacy"),
         Dialect(
@@ -59,6 +65,7 @@ DIALECTS: dict[str, Dialect] = {
             staff_moves=True,
             history_years=30.0,
             old_institutions=True,
+            court_level_current=True,
             id_shape="mixed",
             export_format="legacy",
         ),

@@ -112,6 +112,8 @@ def generate_world(
     staff = make_staff(facilities, scale, rng, earliest, dialect.staff_moves)
     persons, kinship, large_families = make_relatives(convicts, scale, geo, rng)
     persons = link_relatives_in_custody(persons, convicts, rng)
+    if dialect.court_level_current:
+        convicts = _court_level_after_changes(convicts, events, facilities)
     builder = _TableBuilder(scale, geo, facilities, convicts, staff, persons, events, rulebook, rng)
     tables = builder.build()
     world = World(scale, seed, tables, pd.Timestamp(as_dates([extraction])[0]), dialect)
@@ -145,6 +147,22 @@ def generate_world(
         "rng": rng,
     }
     return world, internals
+
+
+def _court_level_after_changes(
+    convicts: pd.DataFrame, events: Events, facilities: pd.DataFrame
+) -> pd.DataFrame:
+    """The court's type as a registry keeping the latest decision holds it: the type of the
+    destination of each convict's last change of type."""
+    moves = pd.DataFrame(
+        events.transfers, columns=["convict", "src", "dst", "depart", "arrive", "ground", "consent"]
+    )
+    changes = moves[moves["ground"].eq("security_level_change")].sort_values("depart")
+    last = changes.groupby("convict")["dst"].last()
+    out = convicts.copy()
+    level = facilities["security_level"].to_numpy()
+    out.loc[last.index, "court_security_level"] = level[last.to_numpy()]
+    return out
 
 
 def _size_facilities(geo: Geography, convicts: pd.DataFrame, scale: Scale, rng) -> pd.DataFrame:
