@@ -205,3 +205,11 @@ def test_a_court_type_on_file_that_is_the_latest_decision_reads_the_earlier_stay
     # the same intake with no change of type after it: held in the wrong type
     wrong = RULES_BY_CODE["TRF-LEVEL"].check(without_base_intake(intake)).flags
     assert wrong["record_id"].tolist() == ["T8"]
+
+
+def test_a_transfer_entered_on_arrival_after_a_long_journey_is_not_late():
+    journey = {**transfer("T1", "F1", "F2", "2021-03-01"), "arrived_on": D("2021-03-25"),
+               "recorded_at": D("2021-04-10")}  # fmt: skip
+    assert flagged("REC-LATE", {"transfers": [journey]}).empty  # 16 days after arrival
+    late = {**journey, "recorded_at": D("2021-04-26")}
+    assert len(flagged("REC-LATE", {"transfers": [late]})) == 1  # 32 days after arrival

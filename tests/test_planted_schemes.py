@@ -254,7 +254,7 @@ def milder_type_without_criteria(world, label) -> bool:
     level = world.tables["facilities"].set_index("facility_id")["security_level"]
     changed = rows["ground"].eq("security_level_change").all()
     to_minimum = rows["to_facility_id"].map(level).eq("minimum").all()
-    unentitled = convict["offense_gravity"] == "especially_grave" or not (best >= 2)
+    unentitled = convict["offense_gravity"] == "especially_grave" or pd.isna(best) or best < 2
     return bool(len(rows) and changed and to_minimum and unentitled)
 
 

@@ -150,7 +150,9 @@ def _degrees_meet_their_criteria(t):
     first = degrees[degrees["degree"].eq(1)].merge(
         events[events["kind"].eq("incentive")], on="convict_id"
     )
-    earlier = first[first["occurred_on"] <= months_before(first["assigned_on"], 3)]
+    # counted forward from the incentive, as the rule book counts (2023-08-31 + 3 months is
+    # 2023-11-30; 2023-11-30 - 3 months is 2023-08-30: month arithmetic does not invert)
+    earlier = first[first["occurred_on"] + pd.DateOffset(months=3) <= first["assigned_on"]]
     assert set(degrees.loc[degrees["degree"].eq(1), "assignment_id"]) <= set(
         earlier["assignment_id"]
     )

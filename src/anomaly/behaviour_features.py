@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from anomaly.finding_recency import review_start
 from anomaly.id_codes import NULL
 from anomaly.registry_snapshot import Snapshot
 
@@ -38,21 +39,24 @@ def facility_features(s: Snapshot, flags: pd.DataFrame) -> pd.DataFrame:
 
 
 def staff_features(s: Snapshot, flags: pd.DataFrame) -> pd.DataFrame:
-    """Per staff member, per convict at their institution: what they granted and approved."""
+    """Per staff member, per convict at their institution: what they granted and approved,
+    inside the period under review (``finding_recency``): a staff table holds postings ended
+    decades ago, and a member is judged on what he decides now, against peers deciding now."""
     staff = s["staff"].set_index("staff_id")
-    present = s["condition_changes"].groupby("facility_id")["convict_id"].nunique()
-    events = s["disciplinary_events"]
+    start = review_start(s)
+    stays = s.stays[s.stays["end"] >= start]
+    present = stays.groupby("facility_id")["convict_id"].nunique()
+    events = _since(s["disciplinary_events"], "occurred_on", start)
     incentives = events[events["kind"].eq("incentive")]
     extra = incentives["measure"].isin(["extra_long_visit", "extra_short_visit"])
-    degrees = s["degree_assignments"]
-    regs = s["long_visit_registrations"]
+    degrees = _since(s["degree_assignments"], "assigned_on", start)
+    changes = _since(s["condition_changes"], "changed_on", start)
+    regs = _since(s["long_visit_registrations"], "requested_on", start)
     counts = {
         "extra_visit_incentives": _count(incentives[extra], "decided_by"),
         "other_incentives": _count(incentives[~extra], "decided_by"),
         "positive_degrees": _count(degrees[degrees["degree"] > 0], "decided_by"),
-        "eased_conditions": _count(
-            s["condition_changes"][s["condition_changes"]["to_condition"].isin(EASED)], "decided_by"
-        ),
+        "eased_conditions": _count(changes[changes["to_condition"].isin(EASED)], "decided_by"),
         "registrations_approved": _count(regs[regs["decision"].eq("approved")], "decided_by"),
         "rule_flags": _count(flags.dropna(subset=["staff_id"]), "staff_id"),
     }
@@ -63,7 +67,7 @@ def staff_features(s: Snapshot, flags: pd.DataFrame) -> pd.DataFrame:
     out = out.div(size.to_numpy(), axis=0)
     total = out[["extra_visit_incentives", "other_incentives"]].sum(axis=1)
     out["extra_visit_share"] = (out["extra_visit_incentives"] / total.where(total > 0)).fillna(0)
-    delay = _recording_delay_days(s).reindex(out.index).fillna(0)
+    delay = _recording_delay_days(s, start).reindex(out.index).fillna(0)
     out["recording_delay_days"] = delay.to_numpy()
     out["peer_group"] = staff.loc[out.index, "role"].astype(str).to_numpy()
     return out.rename_axis("subject_id")
@@ -97,12 +101,16 @@ def convict_features(s: Snapshot, flags: pd.DataFrame) -> pd.DataFrame:
     return out.dropna(subset=["peer_group"]).rename_axis("subject_id")
 
 
-def _recording_delay_days(s: Snapshot) -> pd.Series:
+def _since(frame: pd.DataFrame, on: str, start: pd.Timestamp) -> pd.DataFrame:
+    return frame[frame[on] >= start]
+
+
+def _recording_delay_days(s: Snapshot, start: pd.Timestamp) -> pd.Series:
     """Per staff member: mean days between a decision's date and its entry in the register."""
     parts = []
     for table, date in (("degree_assignments", "assigned_on"), ("condition_changes", "changed_on"),
                         ("disciplinary_events", "occurred_on")):  # fmt: skip
-        frame = s[table]
+        frame = _since(s[table], date, start)
         days = (frame["recorded_at"] - frame[date]).dt.total_seconds() / 86400
         parts.append(pd.DataFrame({"staff": frame["decided_by"].astype(str), "days": days}))
     joined = pd.concat(parts, ignore_index=True)

@@ -8,8 +8,8 @@ is the court's, or the destination of the latest such transfer before it.
 A registry may instead keep in ``court_security_level`` the court's latest
 decision, the type after the last change. Where a convict's last change of
 type leads to the court's type, the records read either way; before that
-change, the type in force is then the one the change left (the type of the
-institution it departed from), not the court's.
+change, the type in force is then the one the first change left (the type of
+the institution it departed from), not the court's.
 """
 
 from __future__ import annotations
@@ -45,11 +45,13 @@ def _court_level_may_be_the_latest(
     changes = t[t["ground"].isin(LEVEL_CHANGES) & t["to_level"].isin(list(STRICTNESS))]
     last = changes.groupby("convict_id", sort=False).tail(1)
     latest = last[last["to_level"].eq(last["convict_id"].map(court))]
-    left = latest.set_index("convict_id")["from_facility_id"].map(level)
+    first = changes.groupby("convict_id", sort=False).head(1).set_index("convict_id")
+    first = first[first.index.isin(latest["convict_id"])]
+    left = first["from_facility_id"].map(level)  # the type served before the first change
     left = left[left.isin(list(STRICTNESS))]
     if left.empty:
         return t
-    before = t["convict_id"].map(latest.set_index("convict_id")["departed_on"])
+    before = t["convict_id"].map(first["departed_on"])
     first_change = t["ground"].isin(LEVEL_CHANGES).groupby(t["convict_id"]).cumsum().eq(0)
     earlier = t["departed_on"].lt(before) & first_change & t["convict_id"].isin(left.index)
     earlier &= t["to_level"].ne(

@@ -68,4 +68,26 @@ def run_detectors(s: Snapshot, rule_flags: pd.DataFrame) -> pd.DataFrame:
                 scoring.statistical_weight.value[detector.subject],
             )
         )
-    return pd.concat(found, ignore_index=True)
+    out = pd.concat(found, ignore_index=True)
+    return _with_signed_findings(out, rule_flags)
+
+
+SIGNED_EVIDENCE = 20  # at most this many of a staff member's flagged entries are cited
+
+
+def _with_signed_findings(flags: pd.DataFrame, rule_flags: pd.DataFrame) -> pd.DataFrame:
+    """A staff outlier's case cites the entries the member made that rules flagged: the
+    records an analyst opens first (``rule_flags`` is one of the features compared)."""
+    staff = flags["rule"].eq("STAT-STAFF")
+    if not staff.any() or rule_flags.empty:
+        return flags
+    signed = rule_flags.dropna(subset=["staff_id"]).sort_values("score", ascending=False)
+    refs = (
+        (signed["table"] + ":" + signed["record_id"].astype(str))
+        .groupby(signed["staff_id"].astype(str))
+        .agg(lambda r: ";".join(list(dict.fromkeys(r))[:SIGNED_EVIDENCE]))
+    )
+    out = flags.copy()
+    cited = out.loc[staff, "staff_id"].astype(str).map(refs)
+    out.loc[staff, "evidence"] = cited.fillna(out.loc[staff, "evidence"])
+    return out

@@ -5,6 +5,10 @@ it carries was written after the fact (seed 002: paper files "can be easily
 removed, changed or replaced"; seed 004: decisions written into the file after
 the moves they were meant to justify). The finding is about the entry and the
 staff member who made it.
+
+Lawful explanation checked: a transfer is entered when the convict arrives,
+so its delay counts from ``arrived_on`` (a long journey in transit is not a
+late entry); from ``departed_on`` only while the convict is in transit.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ def check(s: Snapshot) -> Findings:
     found = []
     for table, date in DATED.items():
         frame = s[table]
+        if table == "transfers":  # entered on arrival
+            frame = frame.assign(departed_on=frame["arrived_on"].fillna(frame["departed_on"]))
         delay = (frame["recorded_at"] - frame[date]).dt.total_seconds() / 86400
         late = frame[delay > tolerance]
         days = delay[late.index].round().astype(int)
@@ -56,7 +62,8 @@ RULE = Rule(
     judges=tuple(DATED),
     check=check,
     needs_complete=(),
-    reads=tuple(
-        f"{table}.{column}" for table, on in DATED.items() for column in (on, "recorded_at")
+    reads=(
+        *(f"{table}.{column}" for table, on in DATED.items() for column in (on, "recorded_at")),
+        "transfers.arrived_on",
     ),
 )

@@ -239,11 +239,7 @@ class _Career:
         lenient = self.s.leniency.get(facility, 1.0)
         closed = int(self.s.closed[facility])
         self.here, self.arrived_here = facility, arrive
-        # whatever was planned while in transit did not happen
-        self.inc_days = [d for d in self.inc_days if d >= arrive]
-        keep = [k for k, d in enumerate(self.pen_days) if d >= arrive]
-        self.pen_days = [self.pen_days[k] for k in keep]
-        self.pen_malicious = [self.pen_malicious[k] for k in keep]
+        self._forget_planned_before(arrive)
         cond, cond_day = "regular", arrive
         self._condition(arrive, None, "regular", protocol=False)
         last, leave, plan = arrive, self.stop, None
@@ -258,6 +254,7 @@ class _Career:
             c = r + 3
             if c >= self.stop:
                 break
+            self._discipline_until(c, lenient)  # the commission sees every penalty up to its day
             new = self._next_condition(rule_level, cond, cond_day, c, lenient)
             if new != cond:
                 self.ev.condition_spans.append((self.i, facility, cond_day, c, cond))
@@ -283,6 +280,7 @@ class _Career:
         """A stay in a hospital or at court: regular conditions, no review, then back."""
         ground, home = self.trip or ("", -1)
         self.trip, self.here, self.arrived_here = None, facility, arrive
+        self._forget_planned_before(arrive)
         low, high = self.placer.trip_stays[ground]
         leave = min(arrive + int(self.rng.integers(low, high)), self.stop)
         self._condition(arrive, None, "regular", protocol=False)
@@ -301,6 +299,13 @@ class _Career:
             return -1, -1
         self._transfer(facility, home, leave, back, ground, None)
         return home, back
+
+    def _forget_planned_before(self, arrive: int) -> None:
+        """Whatever was planned while in transit did not happen."""
+        self.inc_days = [d for d in self.inc_days if d >= arrive]
+        keep = [k for k, d in enumerate(self.pen_days) if d >= arrive]
+        self.pen_days = [self.pen_days[k] for k in keep]
+        self.pen_malicious = [self.pen_malicious[k] for k in keep]
 
     def _trip(self, facility: int, ground: str, depart: int) -> tuple[int, int]:
         """Go to the nearest hospital, or to the pre-trial centre of the home region."""

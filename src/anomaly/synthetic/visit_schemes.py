@@ -201,10 +201,14 @@ def long_visit_while_ineligible(p: Planter, n: int) -> None:
             "during isolation",
         )
     moved = p.t["transfers"]
+    # a move away for good: the convict is elsewhere 45 days later (not a hospital stay or a
+    # trip to court, after which he comes back)
+    back = moved.groupby("convict_id")["departed_on"].transform("max")
     moved = moved[
         moved["from_facility_id"].notna()
         & (moved["departed_on"] > lo)
         & (moved["departed_on"] < hi - 60 * DAY)
+        & moved["departed_on"].eq(back)
     ]
     moved = moved.merge(kin, on="convict_id")
     for _, row in p.pick(moved, n - half).iterrows():
