@@ -81,7 +81,9 @@ def _with_signed_findings(flags: pd.DataFrame, rule_flags: pd.DataFrame) -> pd.D
     staff = flags["rule"].eq("STAT-STAFF")
     if not staff.any() or rule_flags.empty:
         return flags
-    signed = rule_flags.dropna(subset=["staff_id"]).sort_values("score", ascending=False)
+    signed = rule_flags.dropna(subset=["staff_id"]).sort_values(
+        ["score", "table", "record_id"], ascending=[False, True, True], kind="stable"
+    )  # one canonical order, however the rules were partitioned
     refs = (
         (signed["table"] + ":" + signed["record_id"].astype(str))
         .groupby(signed["staff_id"].astype(str))
