@@ -48,7 +48,9 @@ def test_a_medical_stay_in_a_hospital_of_another_level_is_lawful():
     s = snapshot(medical_trips(5))
     assert RULES_BY_CODE["TRF-LEVEL"].check(s).flags.empty
     run = run_rules(s, (RULES_BY_CODE["TRF-LEVEL"],))
-    assert "hospitals inferred from the records: F4 (5 of 5" in run.summary["inferences"].iloc[0]
+    assert (
+        "roles inferred from the records: F4 hospital (5 of 5" in run.summary["inferences"].iloc[0]
+    )
 
 
 def test_a_medical_move_the_records_do_not_show_as_a_hospital_stay_is_flagged_lower():
@@ -63,3 +65,17 @@ def test_a_hospital_does_not_excuse_a_move_on_another_ground():
     trips["transfers"].append(transfer("X1", "F1", "F4", "2024-06-01"))  # operational need
     found = RULES_BY_CODE["TRF-LEVEL"].check(snapshot(trips)).flags
     assert found[["record_id", "score"]].values.tolist() == [["X1", 1.0]]
+
+
+def test_an_institution_nearly_all_of_whose_convicts_are_women_is_read_as_a_womens_colony():
+    base = snapshot().tables["convicts"].iloc[0].to_dict()
+    women = [{**base, "convict_id": f"W{i}", "sex": "F"} for i in range(5)]
+    intakes = [{**transfer(f"I{i}", None, "F2", "2021-01-10", ground="intake"),
+                "convict_id": f"W{i}"} for i in range(5)]  # fmt: skip
+    s = snapshot({"convicts": women, "transfers": intakes})
+    roles = s.roles
+    colony = roles[roles["role"].eq("women's colony")]
+    assert colony["facility_id"].tolist() == ["F2"]
+    run = run_rules(s, (RULES_BY_CODE["TRF-LEVEL"],))
+    assert "F2 women's colony (" in run.summary["inferences"].iloc[0]
+    assert "women's colony" not in set(snapshot().roles["role"])  # F1 holds one man

@@ -92,8 +92,15 @@ def _given_by_level(facilities: pd.DataFrame, level: str, role: str) -> pd.DataF
 def _womens(stays: pd.DataFrame, convicts: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
     rules = rulebook.institution_roles
     sex = stays["convict_id"].map(convicts.set_index("convict_id")["sex"].astype(str))
-    held = pd.DataFrame({"facility_id": stays["facility_id"], "woman": sex.eq("F")})
-    held = held.drop_duplicates().groupby("facility_id")["woman"].agg(["size", "mean"])
+    held = pd.DataFrame(
+        {
+            "facility_id": stays["facility_id"],
+            "convict_id": stays["convict_id"],
+            "woman": sex.eq("F"),
+        }
+    )  # one row per convict who stayed there, however many stays
+    held = held.drop_duplicates(["facility_id", "convict_id"])
+    held = held.groupby("facility_id")["woman"].agg(["size", "mean"])
     found = held[(held["size"] >= rules.hospital_min_arrivals.value)
                  & (held["mean"] >= rules.womens_share.value)]  # fmt: skip
     evidence = (

@@ -67,12 +67,13 @@ def check(s: Snapshot) -> Findings:
 
 
 def _hospital_notes(roles: pd.DataFrame) -> str:
-    """The hospitals read from the records, with their evidence, for rule_outcomes.csv."""
-    found = roles[roles["role"].eq("hospital")]
-    if found.empty:
-        return "no institution's records show it to be a hospital"
-    listed = "; ".join(found["facility_id"] + " (" + found["evidence"] + ")")
-    return "hospitals inferred from the records: " + listed
+    """The roles read from the records (not given by the registry's level), with their
+    evidence, for rule_outcomes.csv and the report."""
+    read = roles[roles["role"].isin(["hospital", "women's colony"])]
+    if read.empty:
+        return "no institution's records show it to be a hospital or a women's colony"
+    listed = "; ".join(read["facility_id"] + " " + read["role"] + " (" + read["evidence"] + ")")
+    return "roles inferred from the records: " + listed
 
 
 RULE = Rule(
