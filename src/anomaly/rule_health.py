@@ -37,7 +37,8 @@ HEALTH_COLUMNS = [
 
 def rule_health(snapshot: Snapshot, flags: pd.DataFrame, rules: tuple[Rule, ...]) -> pd.DataFrame:
     """One row per rule that ran: its population, rate, spread and damping (1.0: none)."""
-    rows = [_health(snapshot, flags[flags["rule"].eq(rule.code)], rule) for rule in rules]
+    places = _Places(snapshot)
+    rows = [_health(snapshot, places, flags[flags["rule"].eq(rule.code)], rule) for rule in rules]
     return pd.DataFrame([r for r in rows if r is not None], columns=HEALTH_COLUMNS)
 
 
@@ -56,19 +57,18 @@ def damped(flags: pd.DataFrame, health: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _health(snapshot: Snapshot, mine: pd.DataFrame, rule: Rule) -> dict | None:
+def _health(snapshot: Snapshot, places: _Places, mine: pd.DataFrame, rule: Rule) -> dict | None:
     tables = [t for t in rule.judges or rule.tables[:1] if snapshot.has(t)]
     if not tables:
         return None
-    judged = pd.concat([_institutions(snapshot, t) for t in tables], ignore_index=True)
-    population = len(judged)
+    population = sum(len(snapshot[t]) for t in tables)
     flagged = mine[mine["table"].isin(tables)].drop_duplicates(["table", "record_id"])
-    flagged = flagged[["table", "record_id"]].merge(judged, on=["table", "record_id"], how="left")
+    flagged = flagged.assign(institution=places.of(flagged))
+    by_place = pd.concat([places.counts(t) for t in tables]).groupby(level=0).sum()
     p = snapshot.rulebook.rule_health
     expected = float(p.expected_per_1000.value)
     alarm = expected * float(p.over_firing_factor.value)
     rate = 1000 * len(flagged) / population if population else 0.0
-    by_place = judged["institution"].value_counts()
     eligible = by_place[by_place >= int(p.min_institution_records.value)]
     hits = flagged["institution"].value_counts().reindex(eligible.index, fill_value=0)
     over = int((1000 * hits / eligible > alarm).sum()) if len(eligible) else 0
@@ -101,16 +101,39 @@ def _health(snapshot: Snapshot, mine: pd.DataFrame, rule: Rule) -> dict | None:
     }
 
 
-def _institutions(snapshot: Snapshot, table: str) -> pd.DataFrame:
-    """table, record_id and institution of every record of ``table`` (institution null
-    where the table names none)."""
-    frame = snapshot[table]
-    column = institution_of(table)
-    key = TABLES_BY_NAME[table].key
-    return pd.DataFrame(
-        {
-            "table": table,
-            "record_id": frame[key[0]].astype(str) if len(key) == 1 else "",
-            "institution": frame[column].astype(object) if column else None,
-        }
-    )
+class _Places:
+    """Per table, records per institution and the institution of a record, built once a run
+    (the tables a rule judges can hold millions of rows; the flags are few)."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.s = snapshot
+        self._counts: dict[str, pd.Series] = {}
+        self._lookup: dict[str, pd.Series] = {}
+
+    def counts(self, table: str) -> pd.Series:
+        if table not in self._counts:
+            column = institution_of(table)
+            frame = self.s[table]
+            self._counts[table] = (
+                frame[column].astype(object).value_counts() if column else pd.Series(dtype=int)
+            )
+        return self._counts[table]
+
+    def of(self, flagged: pd.DataFrame) -> pd.Series:
+        """The institution of each flagged record (null where its table names none)."""
+        out = pd.Series(None, index=flagged.index, dtype=object)
+        for table, rows in flagged.groupby("table").groups.items():
+            out[rows] = flagged.loc[rows, "record_id"].astype(str).map(self._where(str(table)))
+        return out
+
+    def _where(self, table: str) -> pd.Series:
+        if table not in self._lookup:
+            frame, column = self.s[table], institution_of(table)
+            key = TABLES_BY_NAME[table].key
+            if column is None or len(key) != 1:
+                self._lookup[table] = pd.Series(dtype=object)
+            else:
+                where = pd.Series(frame[column].astype(object).to_numpy(),
+                                  index=frame[key[0]].astype(str).to_numpy())  # fmt: skip
+                self._lookup[table] = where[~where.index.duplicated()]
+        return self._lookup[table]
