@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from anomaly.record_schema import EVENT_DATES, TABLES_BY_NAME
+from anomaly.record_schema import EVENT_DATES
 from anomaly.registry_snapshot import Snapshot
 
 YEAR_DAYS = 365.25
@@ -31,11 +31,8 @@ def event_dates(snapshot: Snapshot, flags: pd.DataFrame) -> pd.Series:
         mine = flags["table"].eq(table)
         if not mine.any() or not snapshot.has(table):
             continue
-        frame = snapshot[table]
-        key = TABLES_BY_NAME[table].key[0]
-        dates = pd.Series(frame[column].to_numpy(), index=frame[key].astype(str)).dt.normalize()
-        dates = dates[~dates.index.duplicated()]
-        out[mine] = flags.loc[mine, "record_id"].astype(str).map(dates).to_numpy()
+        dates = snapshot.by_record(table, column)
+        out[mine] = flags.loc[mine, "record_id"].astype(str).map(dates).dt.normalize().to_numpy()
     return out
 
 

@@ -90,6 +90,18 @@ class Snapshot:
         nulled = self.nulled_rows(table, column)[key].astype(str)
         return ids.astype("string").isin(set(nulled)).fillna(False).astype(bool)
 
+    def by_record(self, table: str, column: str) -> pd.Series:
+        """``column`` of ``table`` indexed by the record id as text (single keys; the first
+        row of a repeated id), to look up the records a set of flags names."""
+        cache = self.__dict__.setdefault("_by_record", {})
+        if (table, column) not in cache:
+            frame = self.tables[table]
+            values = pd.Series(
+                frame[column].to_numpy(), index=frame[TABLES_BY_NAME[table].key[0]].astype(str)
+            )
+            cache[(table, column)] = values[~values.index.duplicated()]
+        return cache[(table, column)]
+
     def has(self, *names: str) -> bool:
         """Whether every named table was delivered."""
         return all(name in self.tables and name not in self.missing for name in names)

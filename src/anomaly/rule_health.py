@@ -108,7 +108,6 @@ class _Places:
     def __init__(self, snapshot: Snapshot) -> None:
         self.s = snapshot
         self._counts: dict[str, pd.Series] = {}
-        self._lookup: dict[str, pd.Series] = {}
 
     def counts(self, table: str) -> pd.Series:
         if table not in self._counts:
@@ -123,17 +122,9 @@ class _Places:
         """The institution of each flagged record (null where its table names none)."""
         out = pd.Series(None, index=flagged.index, dtype=object)
         for table, rows in flagged.groupby("table").groups.items():
-            out[rows] = flagged.loc[rows, "record_id"].astype(str).map(self._where(str(table)))
+            column = institution_of(str(table))
+            if column is None or len(TABLES_BY_NAME[str(table)].key) != 1:
+                continue
+            where = self.s.by_record(str(table), column)
+            out[rows] = flagged.loc[rows, "record_id"].astype(str).map(where).to_numpy()
         return out
-
-    def _where(self, table: str) -> pd.Series:
-        if table not in self._lookup:
-            frame, column = self.s[table], institution_of(table)
-            key = TABLES_BY_NAME[table].key
-            if column is None or len(key) != 1:
-                self._lookup[table] = pd.Series(dtype=object)
-            else:
-                where = pd.Series(frame[column].astype(object).to_numpy(),
-                                  index=frame[key[0]].astype(str).to_numpy())  # fmt: skip
-                self._lookup[table] = where[~where.index.duplicated()]
-        return self._lookup[table]

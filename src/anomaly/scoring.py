@@ -45,12 +45,9 @@ def finish(snapshot: Snapshot, rules: RuleRun) -> Scored:
     (``finding_recency``) and by their rule's health in this run (``rule_health``).
     """
     statistical = run_detectors(snapshot, rules.flags)
-    ran = tuple(
-        r
-        for r in RULES
-        if r.code in set(rules.summary.loc[rules.summary["status"].eq("ran"), "rule"])
-    )
-    health = rule_health(snapshot, rules.flags, ran)
+    ran = set(rules.summary.loc[rules.summary["status"].eq("ran"), "rule"])
+    ran_rules = tuple(r for r in RULES if r.code in ran)
+    health = rule_health(snapshot, rules.flags, ran_rules)
     found = damped(weighed_by_age(snapshot, rules.flags), health)
     flags = pd.concat([f for f in (found, statistical) if len(f)], ignore_index=True)
     flags = flags if len(flags) else pd.DataFrame(columns=FLAG_COLUMNS)

@@ -80,7 +80,8 @@ def _judged(frame: pd.DataFrame, table: str, staff: pd.DataFrame, authority) -> 
     left = post["to_date"].notna() & (on > post["to_date"])
     elsewhere = ~before & ~left & ~here
     allowed = authority.decides.value.get(table)
-    acting_roles = {r for roles in authority.acting.value.values() for r in roles}
+    stand_ins = authority.acting.value  # role -> the roles that may act for it
+    acting_roles = {r for holder in allowed or () for r in stand_ins.get(holder, ())}
     reasons = Reasons(rows)
     reasons.add(left, "left the service on " + _day(post["to_date"]))
     reasons.add(
@@ -99,7 +100,6 @@ def _judged(frame: pd.DataFrame, table: str, staff: pd.DataFrame, authority) -> 
     if allowed is not None:
         serving = ~before & ~left & here
         acting = serving & post["role"].isin(acting_roles) & ~post["role"].isin(allowed)
-        acting &= pd.Series(any(h in allowed for h in authority.acting.value), index=rows.index)
         wrong_role = serving & ~post["role"].isin(allowed) & ~acting
         reasons.add(wrong_role, "a " + post["role"].astype(str) + " may not decide it")
         reasons.add(
