@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from anomaly.synthetic.decision_schemes import _add_transfer, _drop_after, _in_window
+from anomaly.synthetic.decision_schemes import _in_window, planted_move
 from anomaly.synthetic.planting import DAY, Planter
 
 
@@ -92,15 +92,7 @@ def milder_type_without_criteria(p: Planter, n: int) -> None:
         targets = targets if len(targets) else minimum
         to = targets["facility_id"].iloc[int(p.rng.integers(len(targets)))]
         on = p.window[1] - int(p.rng.integers(40, 120)) * DAY
-        _drop_after(p, stay["convict_id"], stay["facility_id"], on)
-        transfer = _add_transfer(
-            p, stay["convict_id"], stay["facility_id"], to, on, "security_level_change"
-        )
-        p.world.label(
-            "scheme",
-            "milder_type_without_criteria",
-            "convict",
-            stay["convict_id"],
-            [f"transfers:{transfer}"],
+        planted_move(
+            p, "milder_type_without_criteria", stay, to, on, "security_level_change",
             f"moved from {stay['security_level']} to minimum ({stay['offense_gravity']} offence)",
-        )
+        )  # fmt: skip

@@ -175,20 +175,13 @@ def bought_move_home(p: Planter, n: int) -> None:
             target = home[home["security_level"].eq("mixed")]
         to = target["facility_id"].iloc[0]
         on = p.window[1] - int(p.rng.integers(40, 90)) * DAY
-        _drop_after(p, stay["convict_id"], stay["facility_id"], on)
         ground = ["operational_need", "own_safety", "order_maintenance"][k % 3]
-        transfer = _add_transfer(
-            p, stay["convict_id"], stay["facility_id"], to, on, ground, consent=True
-        )
-        p.world.label(
-            "scheme",
-            "bought_move_home",
-            "convict",
-            stay["convict_id"],
-            [f"transfers:{transfer}"],
+        planted_move(
+            p, "bought_move_home", stay, to, on, ground,
             f"moved home into {target['security_level'].iloc[0]}"
             f" (court ordered {stay['court_security_level']})",
-        )
+            consent=True,
+        )  # fmt: skip
 
 
 def false_reorganization(p: Planter, n: int) -> None:
@@ -217,18 +210,10 @@ def false_reorganization(p: Planter, n: int) -> None:
             ].iloc[0]
         )
         on = p.window[1] - int(p.rng.integers(40, 90)) * DAY
-        _drop_after(p, stay["convict_id"], stay["facility_id"], on)
-        transfer = _add_transfer(
-            p, stay["convict_id"], stay["facility_id"], to, on, "reorganization"
-        )
-        p.world.label(
-            "scheme",
-            "false_reorganization",
-            "convict",
-            stay["convict_id"],
-            [f"transfers:{transfer}"],
+        planted_move(
+            p, "false_reorganization", stay, to, on, "reorganization",
             "reorganisation of an institution that stayed open",
-        )
+        )  # fmt: skip
 
 
 def backdated_entries(p: Planter, n: int) -> None:
@@ -386,6 +371,23 @@ def _add_transfer(
         },
     )
     return transfer
+
+
+def planted_move(
+    p: Planter,
+    code: str,
+    stay: pd.Series,
+    to: str,
+    on: pd.Timestamp,
+    ground: str,
+    note: str,
+    consent: bool | None = None,
+) -> None:
+    """A scheme's move of a convict for good out of ``stay`` on ``on``: the records of the old
+    institution after that day go, the transfer (and arrival) is written, and labelled."""
+    _drop_after(p, stay["convict_id"], stay["facility_id"], on)
+    transfer = _add_transfer(p, stay["convict_id"], stay["facility_id"], to, on, ground, consent)
+    p.world.label("scheme", code, "convict", stay["convict_id"], [f"transfers:{transfer}"], note)
 
 
 def _drop_after(p: Planter, convict_id: str, facility_id: str, on: pd.Timestamp) -> None:
