@@ -30,7 +30,7 @@ import pandas as pd
 
 from anomaly.institution_roles import hospitals
 from anomaly.institution_types import LEVEL_CHANGES, STRICTNESS, with_types_in_force
-from anomaly.registry_snapshot import Snapshot
+from anomaly.registry_snapshot import Snapshot, as_of
 from anomaly.rules.rule import Findings, Reasons, Rule, flags, none_insufficient
 
 CODE = "TRF-TYPE"
@@ -116,15 +116,7 @@ def _stricter(s: Snapshot, moves: pd.DataFrame) -> pd.DataFrame:
 
 def _latest_before(events: pd.DataFrame, on: str, value: str, moves: pd.DataFrame) -> pd.Series:
     """Per move, ``value`` of the convict's latest event on or before the departure."""
-    left = moves[["convict_id", "departed_on"]].assign(_row=range(len(moves)))
-    left = left.dropna(subset=["departed_on"]).sort_values("departed_on", kind="stable")
-    right = pd.DataFrame(
-        {"convict_id": events["convict_id"], on: events[on], "_value": events[value]}
-    ).dropna(subset=[on])
-    right = right.sort_values(on, kind="stable")
-    merged = pd.merge_asof(left, right, left_on="departed_on", right_on=on, by="convict_id")
-    values = merged.set_index("_row")["_value"].reindex(range(len(moves)))
-    return pd.Series(values.to_numpy(), index=moves.index)
+    return as_of(moves, "departed_on", events, on, [value])[value]
 
 
 def _what(hit: pd.DataFrame, kind: str) -> pd.Series:

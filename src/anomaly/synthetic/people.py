@@ -293,26 +293,22 @@ MOVED_SHARE = 0.25  # of the finished postings, held by someone now posted elsew
 
 def _moved(staff: pd.DataFrame, rng) -> pd.DataFrame:
     """Give a share of finished postings the id of someone who later took the same role
-    at another institution (a move), so one staff id holds two postings."""
+    at another institution (a move), so one staff id holds two postings. Per role, chosen
+    finished postings are paired at random with current ones, each current one used once;
+    a pair is a move when the institutions differ and the new posting began later."""
     out = staff.copy()
     finished = out.index[(out["to_day"] >= 0) & out["role"].ne("committee")]
-    chosen = rng.choice(finished, size=int(MOVED_SHARE * len(finished)), replace=False)
-    later = out[out["to_day"].lt(0)]
-    taken: set[int] = set()
-    for index in chosen:
-        role, facility, ended = (
-            out.at[index, "role"],
-            out.at[index, "facility_id"],
-            out.at[index, "to_day"],
+    chosen = out.loc[rng.choice(finished, size=int(MOVED_SHARE * len(finished)), replace=False)]
+    current = out[out["to_day"].lt(0)]
+    for role, earlier in chosen.groupby("role", sort=True):
+        later = current[current["role"].eq(role)]
+        later = later.iloc[rng.permutation(len(later))]
+        n = min(len(earlier), len(later))
+        before, after = earlier.iloc[:n], later.iloc[:n]
+        move = (before["facility_id"].to_numpy() != after["facility_id"].to_numpy()) & (
+            after["from_day"].to_numpy() > before["to_day"].to_numpy()
         )
-        pool = later.index[
-            later["role"].eq(role) & later["facility_id"].ne(facility) & later["from_day"].gt(ended)
-        ]
-        pool = pool[~pool.isin(list(taken))]
-        if len(pool):
-            target = int(rng.choice(pool))
-            taken.add(target)
-            out.at[index, "staff_id"] = out.at[target, "staff_id"]
+        out.loc[before.index[move], "staff_id"] = after["staff_id"].to_numpy()[move]
     return out
 
 
