@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from anomaly.office_files import private_folder, write_csv, write_parquet
 from anomaly.rules.rule import FLAG_COLUMNS
 from anomaly.scoring import Scored
 
@@ -20,11 +21,10 @@ SPEC_FLAG_COLUMNS = ["flag_id", *(c for c in FLAG_COLUMNS if c != "evidence")]
 
 
 def write_scored(scored: Scored, out: Path | str) -> None:
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    scored.cases.to_csv(out / "cases.csv", index=False)
-    scored.cases.to_parquet(out / "cases.parquet", index=False)
-    scored.flags[SPEC_FLAG_COLUMNS].to_csv(out / "flags.csv", index=False)
-    scored.watchlist.to_csv(out / "watchlist.csv", index=False)
-    scored.rule_summary.to_csv(out / "rule_outcomes.csv", index=False)
-    scored.insufficient.to_csv(out / "insufficient_data.csv", index=False)
+    out = private_folder(out)
+    write_csv(scored.cases, out / "cases.csv")
+    write_parquet(scored.cases, out / "cases.parquet")
+    write_csv(scored.flags[SPEC_FLAG_COLUMNS], out / "flags.csv")
+    write_csv(scored.watchlist, out / "watchlist.csv")
+    write_csv(scored.rule_summary, out / "rule_outcomes.csv")
+    write_csv(scored.insufficient, out / "insufficient_data.csv")

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from anomaly.office_files import private_folder, write_csv, write_parquet, write_text
 from anomaly.record_schema import TABLES, TABLES_BY_NAME
 from anomaly.validation import FINDING_COLUMNS, ValidationResult
 
@@ -155,19 +156,19 @@ def summary_text(summary: dict[str, Any]) -> str:
 def write_validation(result: ValidationResult, out: Path | str) -> dict[str, Any]:
     """Write quarantine, accepted tables, findings and the summary; return the summary."""
     out = Path(out)
-    (out / "quarantine").mkdir(parents=True, exist_ok=True)
-    (out / "accepted").mkdir(parents=True, exist_ok=True)
+    private_folder(out / "quarantine")
+    private_folder(out / "accepted")
     for name, outcome in result.tables.items():
-        outcome.quarantine.to_csv(out / "quarantine" / f"{name}.csv", index=False)
-        outcome.accepted.to_parquet(out / "accepted" / f"{name}.parquet")
+        write_csv(outcome.quarantine, out / "quarantine" / f"{name}.csv")
+        write_parquet(outcome.accepted, out / "accepted" / f"{name}.parquet", index=None)
     findings = [o.findings for o in result.tables.values() if not o.findings.empty]
     all_findings = (
         pd.concat(findings, ignore_index=True)
         if findings
         else pd.DataFrame(columns=FINDING_COLUMNS)
     )
-    all_findings.to_csv(out / "validation_findings.csv", index=False)
+    write_csv(all_findings, out / "validation_findings.csv")
     summary = summarise(result)
-    (out / "validation_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    (out / "validation_summary.txt").write_text(summary_text(summary), encoding="utf-8")
+    write_text(out / "validation_summary.json", json.dumps(summary, indent=2))
+    write_text(out / "validation_summary.txt", summary_text(summary))
     return summary
