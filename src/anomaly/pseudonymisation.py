@@ -1,47 +1,46 @@
-"""Replace personal identifiers by keyed hashes for anything that leaves the oversight office.
+"""Replace personal identifiers by keyed pseudonyms in anything that leaves the oversight office.
 
-A pseudonym is ``<prefix>-`` and the first 12 hex digits of HMAC-SHA256 of
-the identifier under a secret key. The key is a file kept by the office (never
-exported, created on first use with owner-only permissions); the same key
-gives the same pseudonyms run after run, so a partner can follow a case
-without learning who it is. The mapping back (pseudonym -> identifier) is
-written next to the run, for the office only.
+A pseudonym is ``X-`` and the first 12 hex digits of HMAC-SHA256 of the
+identifier under the office key (``office_key``). The same key gives the same
+pseudonyms run after run, so a partner can follow a case without learning who
+it is; without the key, enumerating plausible identifiers finds nothing. The
+way back (pseudonym -> identifier) is written next to the run, for the office
+only.
 
-Convicts, persons and staff members are people: their ids are replaced, also
-inside ``evidence`` references of people-tables and inside summaries and
-explanations. Institutions and regions are public bodies and keep their ids.
-Record ids of event tables (visits, transfers...) are opaque and carry no
-personal data; they are replaced too, so that a record cannot be looked up
-outside the office.
+Which text is replaced
+    Every identifier of the registry is known: the key of every table
+    (convicts, persons, staff, visits, transfers...) and the document, order
+    and protocol numbers. Institutions and regions are public bodies and keep
+    their ids. Free text is searched for these identifiers exactly, longest
+    first, with one Aho-Corasick automaton: an identifier is replaced
+    wherever it stands, whatever characters it holds (spaces, ``/``, ``;``,
+    quotes). An occurrence glued to a letter or digit on a side where the
+    identifier itself ends in a letter or digit is part of a longer word and
+    is left alone, so that the id ``12`` does not eat the ``12`` of ``2012``.
+
+Which columns are replaced
+    Every text column but the closed vocabularies of the outputs (rule codes,
+    table names, statuses, dates). Internal ``case_id`` and ``flag_id`` are
+    unkeyed hashes of identifiers: the export carries keyed ones instead.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import re
-import secrets
-from pathlib import Path
+from collections.abc import Iterable
 
+import ahocorasick
 import pandas as pd
 
-PEOPLE_COLUMNS = ("subject_id", "convict_id", "staff_id", "record_id")
-TOKEN = re.compile(r"[\w|-]+")  # identifiers are words, possibly with - or | (kinship pairs)
+from anomaly.record_schema import TABLES, Kind
+
 PUBLIC_TABLES = ("facilities", "regions")
-
-
-def load_or_create_key(path: Path | str) -> bytes:
-    """The office's pseudonymisation key; created (32 random bytes) if absent."""
-    path = Path(path)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(secrets.token_bytes(32))
-        os.chmod(path, 0o600)
-    key = path.read_bytes()
-    if len(key) < 16:
-        raise ValueError(f"{path}: a pseudonymisation key needs at least 16 bytes")
-    return key
+DOCUMENT_COLUMNS = ("document_no", "order_no", "protocol_no")
+VOCABULARY_COLUMNS = frozenset(
+    {"rule", "rules", "table", "subject_type", "status", "first_seen", "severity", "kind"}
+)
+EXPORT_IDS = {"case_id": "C", "flag_id": "F"}
 
 
 class Pseudonymiser:
@@ -49,41 +48,28 @@ class Pseudonymiser:
 
     def __init__(self, key: bytes) -> None:
         self.key = key
-        self.mapping: dict[str, str] = {}
+        self.mapping: dict[str, str] = {}  # what the office keeps: text -> pseudonym
+        self._made: dict[tuple[str, str], str] = {}
 
     def __call__(self, identifier: str) -> str:
-        if identifier in self.mapping:
-            return self.mapping[identifier]
-        digest = hmac.new(self.key, identifier.encode(), hashlib.sha256).hexdigest()[:12]
-        pseudonym = f"X-{digest}"
-        self.mapping[identifier] = pseudonym
-        return pseudonym
+        return self._keyed("X", identifier, identifier)
 
-    def frame(
-        self, frame: pd.DataFrame, people: set[str] | frozenset[str] = frozenset()
-    ) -> pd.DataFrame:
-        """A copy with people and record ids replaced, in ids, evidence and free text.
+    def export_id(self, column: str, internal: str) -> str:
+        """The keyed id that stands for an internal ``case_id`` or ``flag_id`` in the export."""
+        return self._keyed(EXPORT_IDS[column], f"{column}|{internal}", internal)
 
-        ``people`` adds identifiers (every convict, person and staff id of the
-        registry) that must be replaced wherever they appear in the text.
-        """
+    def frame(self, frame: pd.DataFrame, known: KnownIdentifiers) -> pd.DataFrame:
+        """A copy fit to leave the office: export ids keyed, identifiers replaced in every text."""
         out = frame.copy()
-        private = self._private_ids(out) | set(people)
-        for column in PEOPLE_COLUMNS:
-            if column in out.columns:
+        for column in out.columns:
+            if column in EXPORT_IDS:
                 out[column] = out[column].map(
-                    lambda v: self(str(v)) if isinstance(v, str) and v in private else v
+                    lambda v, c=column: self.export_id(c, str(v)) if isinstance(v, str) else v
                 )
-        if "evidence" in out.columns:
-            out["evidence"] = out["evidence"].fillna("").map(self._evidence)
-
-        def swap(match: re.Match) -> str:
-            token = match.group(0)
-            return self(token) if token in private else token
-
-        for column in ("summary", "explanation"):
-            if column in out.columns:
-                out[column] = out[column].fillna("").str.replace(TOKEN, swap, regex=True)
+            elif column not in VOCABULARY_COLUMNS and _is_text(out[column]):
+                out[column] = out[column].map(
+                    lambda v: known.replace(v, self) if isinstance(v, str) else v
+                )
         return out
 
     def mapping_frame(self) -> pd.DataFrame:
@@ -91,39 +77,87 @@ class Pseudonymiser:
             {"pseudonym": list(self.mapping.values()), "identifier": list(self.mapping)}
         )
 
-    def _private_ids(self, frame: pd.DataFrame) -> set[str]:
-        ids: set[str] = set()
-        for column in ("convict_id", "staff_id"):
+    def _keyed(self, prefix: str, message: str, identifier: str) -> str:
+        if (prefix, identifier) in self._made:
+            return self._made[(prefix, identifier)]
+        width = 12 if prefix == "X" else 16
+        digest = hmac.new(self.key, message.encode(), hashlib.sha256).hexdigest()[:width]
+        pseudonym = f"{prefix}-{digest}"
+        self._made[(prefix, identifier)] = pseudonym
+        self.mapping[identifier if prefix == "X" else message] = pseudonym
+        return pseudonym
+
+
+class KnownIdentifiers:
+    """Every identifier of a registry, found in text by one automaton (longest match first)."""
+
+    def __init__(self, private: Iterable[str], public: Iterable[str] = ()) -> None:
+        self.private = {i for i in private if i}
+        self._automaton = ahocorasick.Automaton()
+        for identifier in {i for i in public if i} - self.private:
+            self._automaton.add_word(identifier, (identifier, False))
+        for identifier in self.private:
+            self._automaton.add_word(identifier, (identifier, True))
+        self._empty = len(self._automaton) == 0
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def replace(self, text: str, pseudonymise: Pseudonymiser) -> str:
+        """``text`` with every private identifier standing in it replaced by its pseudonym."""
+        if self._empty or not text:
+            return text
+        pieces, position = [], 0
+        for start, end, identifier, private in self._matches(text):
+            pieces.append(text[position:start])
+            pieces.append(pseudonymise(identifier) if private else identifier)
+            position = end
+        pieces.append(text[position:])
+        return "".join(pieces)
+
+    def _matches(self, text: str) -> list[tuple[int, int, str, bool]]:
+        """Non-overlapping whole-word occurrences, leftmost first, the longest at each start."""
+        found = sorted(
+            ((last + 1 - len(identifier), last + 1, identifier, private)
+             for last, (identifier, private) in self._automaton.iter(text)
+             if _stands_alone(text, last + 1 - len(identifier), last + 1)),
+            key=lambda m: (m[0], -m[1]),
+        )  # fmt: skip
+        chosen, reached = [], 0
+        for match in found:
+            if match[0] >= reached:
+                chosen.append(match)
+                reached = match[1]
+        return chosen
+
+
+def known_identifiers(tables: dict[str, pd.DataFrame]) -> KnownIdentifiers:
+    """The identifiers of a registry's tables: keys, and document, order and protocol numbers."""
+    private: set[str] = set()
+    public: set[str] = set()
+    for table, columns in identifier_columns().items():
+        frame = tables.get(table, pd.DataFrame())
+        for column in columns:
             if column in frame.columns:
-                ids |= set(frame[column].dropna().astype(str))
-        if {"subject_type", "subject_id"} <= set(frame.columns):
-            people = frame[frame["subject_type"].isin(["convict", "staff"])]
-            ids |= set(people["subject_id"].astype(str))
-        if {"table", "record_id"} <= set(frame.columns):
-            private = frame[~frame["table"].isin(PUBLIC_TABLES)]
-            ids |= set(private["record_id"].astype(str))
-        if "evidence" in frame.columns:
-            for refs in frame["evidence"].dropna():
-                ids |= {r.split(":", 1)[1] for r in str(refs).split(";")
-                        if ":" in r and r.split(":", 1)[0] not in PUBLIC_TABLES}  # fmt: skip
-        return ids
-
-    def _evidence(self, refs: str) -> str:
-        out = []
-        for ref in filter(None, refs.split(";")):
-            table, _, record = ref.partition(":")
-            out.append(ref if table in PUBLIC_TABLES else f"{table}:{self(record)}")
-        return ";".join(out)
+                values = set(frame[column].dropna().astype(str).str.strip())
+                (public if table in PUBLIC_TABLES else private).update(values)
+    return KnownIdentifiers(private, public)
 
 
-def people_ids(tables: dict[str, pd.DataFrame]) -> set[str]:
-    """Every convict, person and staff id of a registry: the words an export must not show."""
-    ids: set[str] = set()
-    for table, column in (
-        ("convicts", "convict_id"),
-        ("persons", "person_id"),
-        ("staff", "staff_id"),
-    ):
-        if table in tables:
-            ids |= set(tables[table][column].dropna().astype(str))
-    return ids
+def identifier_columns() -> dict[str, list[str]]:
+    """Per table, the columns ``known_identifiers`` reads (to load no more than those)."""
+    return {
+        spec.name: [c.name for c in spec.columns
+                    if (c.kind == Kind.ID and c.references is None) or c.name in DOCUMENT_COLUMNS]
+        for spec in TABLES
+    }  # fmt: skip
+
+
+def _stands_alone(text: str, start: int, end: int) -> bool:
+    """Not glued to a letter or digit where the identifier itself begins or ends with one."""
+    if text[start].isalnum() and start > 0 and text[start - 1].isalnum():
+        return False
+    return not (text[end - 1].isalnum() and end < len(text) and text[end].isalnum())
+
+
+def _is_text(values: pd.Series) -> bool:
+    return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
