@@ -6,10 +6,11 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
+from anomaly.known_failures import retry_transient_only
 from anomaly.run_folder import latest_drop
 
 
-@task(retries=3, retry_delay_seconds=20)
+@task(retries=3, retry_delay_seconds=20, retry_condition_fn=retry_transient_only)
 def find_drop(location: Path) -> Path:
     """The drop folder to read (retried: network shares come and go)."""
     return latest_drop(location)

@@ -14,13 +14,14 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from anomaly.case_outputs import write_scored
+from anomaly.known_failures import retry_transient_only
 from anomaly.rule_engine import RuleRun
 from anomaly.rulebook import load_rulebook
 from anomaly.run_folder import read_snapshot
 from anomaly.scoring import Scored, score
 
 
-@task(retries=1, retry_delay_seconds=10)
+@task(retries=1, retry_delay_seconds=10, retry_condition_fn=retry_transient_only)
 def score_run(out: Path, rules: Path | None) -> dict[str, Any]:
     """Read out/accepted/*.parquet, score, write cases and flags; return counts."""
     scored = score(read_snapshot(out, load_rulebook(rules)))
@@ -28,7 +29,7 @@ def score_run(out: Path, rules: Path | None) -> dict[str, Any]:
     return _counts(scored)
 
 
-@task(retries=1, retry_delay_seconds=10)
+@task(retries=1, retry_delay_seconds=10, retry_condition_fn=retry_transient_only)
 def score_partition_task(
     out: Path, rules: Path | None, regions: list[str], stays_file: Path
 ) -> RuleRun:

@@ -15,12 +15,19 @@ write):
   ``DD.MM.YYYY HH:MM[:SS]``; a bare date means midnight. Local time; a time
   zone in a Parquet column is dropped, keeping the wall-clock time.
 - booleans: ``true``/``false``/``1``/``0`` in any letter case.
-- integers: digits with an optional sign; ``3.0`` is read as 3, ``3.5`` is not
-  an integer.
+- integers: digits with an optional sign, read exactly within the 64-bit
+  range (beyond it: unreadable, never wrapped round or rounded); ``3.0`` and
+  ``3e2`` are read as integers only below 2^53, where a decimal form is
+  exact; ``3.5`` is not an integer.
 - decimals: ``.`` or ``,`` as the decimal mark (``;``-separated exports from
-  Russian-locale software write ``51,23``).
+  Russian-locale software write ``51,23``); finite only.
 - enum codes: matched without regard to letter case and surrounding spaces,
   plus the explicit aliases of ``record_schema.ENUM_ALIASES``.
+
+Whatever its kind, a cell of more than ``MAX_CELL_CHARS`` characters, or one
+holding a NUL byte, is damaged (``damaged_cells``): no registry field is that
+long, and a NUL is the mark of a broken export or an attack on the readers
+downstream.
 """
 
 from __future__ import annotations
@@ -31,6 +38,10 @@ from anomaly.record_schema import ENUM_ALIASES, Column, Kind
 
 STRING = pd.StringDtype("pyarrow")
 DATETIME = "datetime64[us]"
+MAX_CELL_CHARS = 1_000_000
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+EXACT_IN_FLOAT = 2**53  # every integer below it has an exact double
+SHORT_DIGITS = 15  # digit strings this short are exact through a double
 
 DATE_FORMATS = {
     r"^\d{4}-\d{2}-\d{2}$": "%Y-%m-%d",
@@ -50,8 +61,8 @@ TIMESTAMP_FORMATS = (
     "%d.%m.%Y",
 )
 EXPECTED_FORM = {
-    Kind.INT: "an integer",
-    Kind.FLOAT: "a number",
+    Kind.INT: "an integer within 64 bits (with a decimal point or exponent, below 2^53)",
+    Kind.FLOAT: "a finite number",
     Kind.DATE: "a date YYYY-MM-DD or DD.MM.YYYY",
     Kind.TIMESTAMP: "a timestamp YYYY-MM-DDTHH:MM:SS or DD.MM.YYYY HH:MM:SS",
     Kind.BOOL: "true/false or 1/0",
@@ -115,22 +126,73 @@ def _parse_enum(raw: pd.Series, column: Column) -> pd.Series:
     return canonical.fillna(text).astype(STRING)
 
 
+def damaged_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """Cells too large or holding a NUL byte: source_line, column and what is wrong."""
+    found = []
+    for name in cells.columns:
+        values = cells[name]
+        if not _is_text(values):
+            continue
+        text = values.astype(STRING)
+        length = text.str.len()
+        for mask, detail in (
+            (length > MAX_CELL_CHARS, f"{name} holds more than {MAX_CELL_CHARS:,} characters"),
+            (text.str.contains("\x00", regex=False), f"{name} holds a NUL byte"),
+        ):
+            mask = mask.fillna(False).astype(bool)
+            if mask.any():
+                found.append(pd.DataFrame({"source_line": cells.index[mask.to_numpy()],
+                                           "column": name, "detail": detail}))  # fmt: skip
+    if not found:
+        return pd.DataFrame(columns=["source_line", "column", "detail"])
+    return pd.concat(found, ignore_index=True)
+
+
 def _parse_int(raw: pd.Series, column: Column) -> pd.Series:
     if pd.api.types.is_bool_dtype(raw.dtype):
         return raw.astype("Int64")
+    if pd.api.types.is_unsigned_integer_dtype(raw.dtype):
+        values = raw.astype("UInt64")
+        fits = (values <= INT64_MAX).fillna(False).astype(bool)
+        out = pd.Series(pd.NA, index=raw.index, dtype="Int64")
+        out[fits] = values[fits].astype("Int64")
+        return out
     if pd.api.types.is_integer_dtype(raw.dtype):
         return raw.astype("Int64")
-    numbers = _parse_float(raw, column) if _is_text(raw) else raw.astype("Float64")
-    integral = numbers.notna() & (numbers % 1 == 0)
-    return numbers.where(integral).astype("Int64")
+    if not _is_text(raw):
+        return _exact_integers(raw.astype("Float64"))
+    text = _text(raw)
+    out = pd.Series(pd.NA, index=raw.index, dtype="Int64")
+    plain = text.str.fullmatch(r"[+-]?\d+").fillna(False).astype(bool)
+    short = plain & (text.str.lstrip("+-").str.len() <= SHORT_DIGITS).fillna(False).astype(bool)
+    if short.any():
+        out[short] = pd.to_numeric(text[short].astype(str)).astype("Int64")
+    long = plain & ~short
+    if long.any():  # rare: exact through Python's integers, refused beyond 64 bits
+        exact = [int(v) for v in text[long].astype(str)]
+        out[long] = pd.array([v if INT64_MIN <= v <= INT64_MAX else pd.NA for v in exact],
+                             dtype="Int64")  # fmt: skip
+    other = text.notna() & ~plain
+    if other.any():
+        out[other] = _exact_integers(_parse_float(raw[other], column))
+    return out
+
+
+def _exact_integers(numbers: pd.Series) -> pd.Series:
+    """Whole numbers below 2^53 (where a double is exact) as integers; others null."""
+    integral = numbers.notna() & (numbers % 1 == 0) & (numbers.abs() < EXACT_IN_FLOAT)
+    return numbers.where(integral.fillna(False).astype(bool)).astype("Int64")
 
 
 def _parse_float(raw: pd.Series, column: Column) -> pd.Series:
     if not _is_text(raw):
-        return pd.to_numeric(raw, errors="coerce").astype("Float64")
-    text = _text(raw).str.replace(",", ".", regex=False)
-    well_formed = text.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").fillna(False)
-    return pd.to_numeric(text.where(well_formed), errors="coerce").astype("Float64")
+        numbers = pd.to_numeric(raw, errors="coerce").astype("Float64")
+    else:
+        text = _text(raw).str.replace(",", ".", regex=False)
+        well_formed = text.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").fillna(False)
+        numbers = pd.to_numeric(text.where(well_formed), errors="coerce").astype("Float64")
+    finite = numbers.notna() & ~numbers.isin([float("inf"), float("-inf")])
+    return numbers.where(finite.fillna(False).astype(bool))
 
 
 def _parse_bool(raw: pd.Series, column: Column) -> pd.Series:

@@ -1,25 +1,97 @@
-"""The ``anomaly`` command."""
+"""The ``anomaly`` command.
+
+Every known failure (``anomaly.known_failures``: a drop that cannot be read,
+a bad rule book, an output that cannot be written, a key or a store that
+cannot be used) is printed as ``error: ...`` in one or two lines, naming the
+file, row, column or path, with exit code 2. ``--debug`` (or
+``ANOMALY_DEBUG=1``) shows the traceback instead. SIGTERM ends a run like
+Ctrl-C does, so that Prefect's temporary server ends with it.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
-from anomaly.contracts import ContractError
-from anomaly.drop_reading import DropFormatError
+from anomaly.known_failures import EXIT_KNOWN_FAILURE, as_known_failure
+
+DEBUG_ENV = "ANOMALY_DEBUG"
+
+
+class _Commands(TyperGroup):
+    """The command group: a known failure becomes ``error: ...`` and exit code 2."""
+
+    def invoke(self, ctx):  # typer vendors its own click: no Context type to name here
+        try:
+            return super().invoke(ctx)
+        except (typer.TyperException, typer.Exit, typer.Abort):
+            raise
+        except Exception as error:
+            known = as_known_failure(error)
+            if known is None or os.environ.get(DEBUG_ENV) == "1":
+                raise
+            typer.echo(f"error: {known}", err=True)
+            raise typer.Exit(code=EXIT_KNOWN_FAILURE) from None
+
 
 app = typer.Typer(
+    cls=_Commands,
     help="Anti-corruption anomaly detection over penal-system registries.",
     no_args_is_help=True,
     add_completion=False,
+    pretty_exceptions_enable=False,
 )
 
 
-@app.callback()
 def main() -> None:
+    """The console entry point; SIGTERM unwinds a run as Ctrl-C does."""
+    signal.signal(signal.SIGTERM, _terminated)
+    app()
+
+
+@app.callback()
+def options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of known failures too.")
+    ] = False,
+) -> None:
     """Ingest registry drops, check them against data contracts, flag what looks corrupt."""
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
+    # Prefect reads these when it first logs. Its console shows only what the
+    # command does not say itself (a failed task's traceback is the CLI's to show).
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    quiet = "WARNING" if os.environ.get(DEBUG_ENV) == "1" else "CRITICAL"
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", quiet)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network here
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # unwinds the run: atexit handlers stop Prefect's temporary server
+
+
+@contextlib.contextmanager
+def _staged(out: Path) -> Iterator[Path]:
+    """Write into a staging folder beside ``out``; it replaces ``out`` only when complete."""
+    import shutil
+
+    from anomaly.office_files import private_umask
+    from anomaly.run_folder import publish_run, staging_folder
+
+    with private_umask():
+        staging = staging_folder(out)
+        try:
+            yield staging
+            publish_run(staging, out)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 @app.command()
@@ -38,20 +110,16 @@ def validate(
     Every row read ends up in OUT/accepted/<table>.parquet or in
     OUT/quarantine/<table>.csv with the checks it failed. A summary goes to
     OUT/validation_summary.json and .txt. Exit code 2 when the drop cannot be
-    read at all (missing table or column).
+    read at all (missing table or column, unreadable file).
     """
     from anomaly.contracts import load_contracts
     from anomaly.records import load_drop
     from anomaly.validation import validate_drop
     from anomaly.validation_report import summary_text, write_validation
 
-    try:
-        loaded = load_drop(drop)
-        result = validate_drop(loaded, load_contracts(contracts))
-    except (DropFormatError, ContractError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(code=2) from error
-    summary = write_validation(result, out)
+    result = validate_drop(load_drop(drop), load_contracts(contracts))
+    with _staged(out) as staging:
+        summary = write_validation(result, staging)
     typer.echo(summary_text(summary), nl=False)
     typer.echo(f"Quarantine and summary written to {out}")
 
@@ -76,20 +144,15 @@ def score(
     from anomaly.contracts import load_contracts
     from anomaly.records import load_drop
     from anomaly.registry_snapshot import Snapshot, quarantined_subjects
-    from anomaly.rulebook import RulebookError, load_rulebook
+    from anomaly.rulebook import load_rulebook
     from anomaly.scoring import score as score_snapshot
     from anomaly.validation import validate_drop
     from anomaly.validation_report import write_validation
 
     began = time.perf_counter()
-    try:
-        rulebook = load_rulebook(rules)
-        loaded = load_drop(drop)
-        result = validate_drop(loaded, load_contracts())
-    except (DropFormatError, ContractError, RulebookError) as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(code=2) from error
-    summary = write_validation(result, out)
+    rulebook = load_rulebook(rules)
+    loaded = load_drop(drop)
+    result = validate_drop(loaded, load_contracts())
     validated = time.perf_counter()
     snapshot = Snapshot.of(
         result.accepted,
@@ -100,7 +163,9 @@ def score(
         quarantined_subjects(result.quarantine),
     )
     scored = score_snapshot(snapshot)
-    write_scored(scored, out)
+    with _staged(out) as staging:
+        summary = write_validation(result, staging)
+        write_scored(scored, staging)
     totals = summary["totals"]
     typer.echo(
         f"Read {totals['rows_read']} rows, quarantined {totals['quarantined']}; "
@@ -108,8 +173,8 @@ def score(
         f"{len(scored.watchlist)} on the watch list. "
         f"Validation {validated - began:.1f} s, scoring {time.perf_counter() - validated:.1f} s."
     )
-    for row in scored.cases.head(5).itertuples():
-        typer.echo(f"  {row.rank:>3}. [{row.risk_score:.2f}] {row.summary[:150]}")
+    for row in scored.cases.head(5).itertuples():  # no identifiers on the console
+        typer.echo(f"  {row.rank:>3}. [{row.risk_score:.2f}] {row.subject_type}: {row.rules}")
     loud = scored.rule_summary[scored.rule_summary["damping"].lt(1)]
     for row in loud.itertuples():
         typer.echo(f"  rule {row.rule} damped for this run: {row.health}")
@@ -128,6 +193,13 @@ def run(
     ] = None,
     feedback: Annotated[
         Path | None, typer.Option(help="Verdicts to record first (case_id, verdict, reason).")
+    ] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(help="The office key (default: $ANOMALY_KEY_FILE, else beside the store)."),
+    ] = None,
+    run_date: Annotated[
+        str | None, typer.Option(help="Date of the run, YYYY-MM-DD (default: today).")
     ] = None,
     partitions: Annotated[
         int, typer.Option(help="Score on this many partitions of convicts, on a Dask cluster.")
@@ -151,6 +223,8 @@ def run(
         rules=rules,
         store=store,
         feedback=feedback,
+        key=key,
+        run_date=run_date,
         partitions=partitions,
         dask_address=dask_address,
         dask_workers=dask_workers,
@@ -202,15 +276,18 @@ def demo(
 
 
 def _run_flow(flow, settings):
-    """Run a flow quietly (Prefect's own logs go to the log level set in the environment)."""
+    """Run a flow quietly; say which rules were damped (Prefect's console says nothing)."""
     import logging
-    import os
 
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network here
     for name in ("prefect", "great_expectations"):
-        logging.getLogger(name).setLevel(os.environ["PREFECT_LOGGING_LEVEL"])
-    return flow(settings)
+        logging.getLogger(name).setLevel(os.environ.get("PREFECT_LOGGING_LEVEL", "WARNING"))
+    result = flow(settings)
+    if result.get("rules_damped"):
+        typer.echo(
+            "Rules firing alike in most institutions, damped for this run "
+            f"(see rule_outcomes.csv): {', '.join(result['rules_damped'])}"
+        )
+    return result
 
 
 @app.command()
@@ -222,14 +299,10 @@ def feedback(
     analyst: Annotated[str, typer.Option(help="Who decides.")] = "",
 ) -> None:
     """Record an analyst's verdict on a case. A dismissed case stays quiet until new evidence."""
-    from anomaly.case_store import CaseStore, FeedbackError
+    from anomaly.case_store import CaseStore
 
-    try:
-        with CaseStore(store) as cases:
-            cases.record_verdict(case, verdict, reason, analyst)
-    except FeedbackError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(code=2) from error
+    with CaseStore(store) as cases:
+        cases.record_verdict(case, verdict, reason, analyst)
     typer.echo(f"{case}: {verdict} recorded in {store}")
 
 
@@ -346,4 +419,4 @@ def evaluate(
 
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

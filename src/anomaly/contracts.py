@@ -40,6 +40,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from anomaly.known_failures import KnownFailure
+
 Severity = Literal["hard", "soft"]
 REFERENCE_SUFFIX = "__refers"
 PARENT_SUFFIX = "__parent_kept"
@@ -49,7 +51,7 @@ DEFAULT_CONTRACTS = Path(__file__).resolve().parents[2] / "data_contracts"
 FAILURE_COLUMNS = ["source_line", "check"]
 
 
-class ContractError(RuntimeError):
+class ContractError(KnownFailure, RuntimeError):
     """A suite that cannot be loaded, or an expectation that could not run."""
 
 

@@ -13,12 +13,21 @@ the validation step can quarantine them.
 
 Cells are returned as they came: text for CSV and XLSX, typed for Parquet.
 Parsing into logical kinds is ``cell_parsing``'s job.
+
+Hostile files are refused with a message naming the file (and the line):
+a table that is not a regular file (a device, a FIFO, a folder), a symbolic
+link that leads out of the drop, UTF-16 text, and a file that mixes UTF-8
+lines with lines in another encoding (reading it as either would garble the
+other). A CSV is UTF-8, or Windows-1251 when no line is UTF-8.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
+import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,13 +36,14 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from anomaly.cell_parsing import STRING
+from anomaly.known_failures import KnownFailure
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 ENCODINGS = ("utf-8", "cp1251")
 MALFORMED_COLUMNS = ["source_line", "raw_text", "reason"]
 
 
-class DropFormatError(ValueError):
+class DropFormatError(KnownFailure, ValueError):
     """A drop that cannot be read at all: missing table or column, unreadable file."""
 
 
@@ -65,6 +75,32 @@ def find_table_file(drop: Path, table: str) -> Path | None:
     return found[0] if found else None
 
 
+def check_table_file(path: Path, drop: Path) -> None:
+    """Refuse a table that is not a regular file of the drop.
+
+    Raises
+    ------
+    DropFormatError
+        For a symbolic link leading outside the drop, or anything but a
+        regular file (a device such as /dev/zero, a FIFO, a folder).
+    """
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(drop.resolve()):
+            raise DropFormatError(
+                f"{path}: a symbolic link to {target}, outside the drop; put the file itself "
+                "into the drop"
+            )
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        raise DropFormatError(f"{path}: cannot be read: {error.strerror}") from error
+    if not stat.S_ISREG(mode):
+        raise DropFormatError(
+            f"{path}: not a regular file (a device, FIFO or folder); a table must be a file"
+        )
+
+
 def read_table_file(path: Path) -> RawTable:
     """Read a CSV, Parquet or XLSX table file."""
     suffix = path.suffix.lower()
@@ -89,12 +125,14 @@ def normalise_header(names: list[str], path: Path) -> list[str]:
 
 
 def _read_csv(path: Path) -> RawTable:
+    _refuse_utf16(path)
     first_line = _first_line(path)
     if not first_line.strip():
         raise DropFormatError(f"{path}: the file is empty or has no header line")
     separator = ";" if first_line.count(b";") > first_line.count(b",") else ","
-    last_error: Exception | None = None
     for encoding in ENCODINGS:
+        if encoding != "utf-8":
+            _refuse_mixed_encodings(path)
         try:
             header_text = first_line.decode("utf-8-sig" if encoding == "utf-8" else encoding)
             header = normalise_header(next(csv.reader([header_text], delimiter=separator)), path)
@@ -103,8 +141,36 @@ def _read_csv(path: Path) -> RawTable:
         except (UnicodeDecodeError, pa.ArrowInvalid) as error:
             if "UTF8" not in str(error) and not isinstance(error, UnicodeDecodeError):
                 raise DropFormatError(f"{path}: cannot be read as CSV: {error}") from error
-            last_error = error
-    raise DropFormatError(f"{path}: neither UTF-8 nor Windows-1251: {last_error}")
+    raise DropFormatError(f"{path}: neither UTF-8 nor Windows-1251")
+
+
+def _refuse_utf16(path: Path) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head.count(b"\x00") > len(head) // 4:
+        raise DropFormatError(
+            f"{path}: UTF-16 (or UTF-32) text; export the table as UTF-8 or Windows-1251"
+        )
+
+
+def _refuse_mixed_encodings(path: Path) -> None:
+    """A file that is not UTF-8 throughout must hold no UTF-8 line either."""
+    first_utf8 = first_other = None
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                first_other = first_other or number
+            else:
+                first_utf8 = first_utf8 or number
+            if first_utf8 and first_other:
+                raise DropFormatError(
+                    f"{path}: mixes encodings: line {first_utf8} is UTF-8, line {first_other} "
+                    "is not; export the whole file in one encoding"
+                )
 
 
 def _first_line(path: Path) -> bytes:
@@ -121,24 +187,14 @@ def _parse_csv(
         bad.append((row.number or -1, row.text, row.actual_columns))
         return "skip"
 
-    table = pa_csv.read_csv(
-        path,
-        read_options=pa_csv.ReadOptions(
-            column_names=header,
-            skip_rows=1,
-            encoding="utf8" if encoding == "utf-8" else encoding,
-            use_threads=False,
-        ),
-        parse_options=pa_csv.ParseOptions(
-            delimiter=separator, newlines_in_values=True, invalid_row_handler=keep_bad_row
-        ),
-        convert_options=pa_csv.ConvertOptions(
-            column_types={name: pa.string() for name in header},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-            null_values=[""],
-        ),
-    )
+    try:
+        table = _arrow_csv(path, header, separator, encoding, keep_bad_row)
+    except pa.ArrowInvalid as error:
+        if "straddl" not in str(error):
+            raise
+        # A cell larger than pyarrow's block: the csv module reads any size
+        # (the cell is then quarantined by validation as a damaged cell).
+        return _parse_csv_with_line_numbers(path, header, separator, encoding)
     cells = table.to_pandas(types_mapper={pa.string(): STRING}.get)
     if _physical_lines(path) != 1 + len(cells) + len(bad):
         # Quoted line breaks or blank lines: pyarrow's row numbers are record
@@ -154,6 +210,27 @@ def _parse_csv(
     return cells, malformed
 
 
+def _arrow_csv(path: Path, header: list[str], separator: str, encoding: str, on_bad_row):
+    return pa_csv.read_csv(
+        path,
+        read_options=pa_csv.ReadOptions(
+            column_names=header,
+            skip_rows=1,
+            encoding="utf8" if encoding == "utf-8" else encoding,
+            use_threads=False,
+        ),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=separator, newlines_in_values=True, invalid_row_handler=on_bad_row
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={name: pa.string() for name in header},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            null_values=[""],
+        ),
+    )
+
+
 def _physical_lines(path: Path) -> int:
     count, last = 0, b"\n"
     with path.open("rb") as handle:
@@ -167,6 +244,7 @@ def _parse_csv_with_line_numbers(
     path: Path, header: list[str], separator: str, encoding: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows, lines, malformed = [], [], []
+    csv.field_size_limit(sys.maxsize)  # big cells are validation's to judge, not the reader's
     with path.open(encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as f:
         reader = csv.reader(f, delimiter=separator)
         next(reader)
@@ -212,16 +290,22 @@ def _read_xlsx(path: Path) -> RawTable:
         raise DropFormatError(f"{path}: the first sheet is empty")
     width = max((i + 1 for i, v in enumerate(header_row) if v is not None), default=0)
     header = normalise_header([v for v in header_row[:width]], path)
-    records, lines = [], []
+    records, lines, malformed = [], [], []
     for number, row in enumerate(rows, start=2):
-        values = [_xlsx_cell_text(v) for v in row[:width]]
-        if any(v is not None for v in values):
-            records.append(values + [None] * (width - len(values)))
-            lines.append(number)
+        values = [_xlsx_cell_text(v) for v in row]
+        filled = [i for i, v in enumerate(values) if v is not None]
+        if not filled:
+            continue
+        if filled[-1] >= width:  # cells beyond the header: quarantined, as in a CSV
+            text = ";".join("" if v is None else v for v in values[: filled[-1] + 1])
+            malformed.append((number, text, _field_count_reason(filled[-1] + 1, width)))
+            continue
+        records.append(values[:width] + [None] * (width - len(values)))
+        lines.append(number)
     workbook.close()
     cells = pd.DataFrame(records, columns=header, dtype=STRING)
     cells.index = pd.Index(lines, name="source_line", dtype="int64")
-    return RawTable(path, cells, pd.DataFrame(columns=MALFORMED_COLUMNS))
+    return RawTable(path, cells, pd.DataFrame(malformed, columns=MALFORMED_COLUMNS))
 
 
 def _xlsx_cell_text(value: object) -> str | None:

@@ -14,11 +14,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from anomaly.cell_parsing import describe_expected, parse_column
-from anomaly.drop_reading import DropFormatError, RawTable, find_table_file, read_table_file
+from anomaly.cell_parsing import damaged_cells, describe_expected, parse_column
+from anomaly.drop_reading import (
+    DropFormatError,
+    RawTable,
+    check_table_file,
+    find_table_file,
+    read_table_file,
+)
 from anomaly.record_schema import TABLES, Column, Kind, Table
 
 UNREADABLE_COLUMNS = ["source_line", "column", "value", "expected"]
+DAMAGED_COLUMNS = ["source_line", "column", "detail"]
+CLOCK_SLACK = pd.Timedelta(days=1)  # an extraction "tomorrow" is a time zone, not an error
 
 
 @dataclass(frozen=True)
@@ -27,7 +35,8 @@ class LoadedTable:
 
     ``typed`` holds the spec's columns only, indexed like ``raw.cells`` by
     source line. A cell that held a value that could not be read is null in
-    ``typed`` and listed in ``unreadable``.
+    ``typed`` and listed in ``unreadable``. A cell too large or holding NUL
+    bytes is listed in ``damaged`` (its row is quarantined).
     """
 
     spec: Table
@@ -35,6 +44,7 @@ class LoadedTable:
     typed: pd.DataFrame
     unreadable: pd.DataFrame
     extra_columns: tuple[str, ...] = ()
+    damaged: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DAMAGED_COLUMNS))
 
     @property
     def rows_read(self) -> int:
@@ -72,6 +82,7 @@ def load_drop(path: Path | str) -> Drop:
         if file is None:
             (missing_optional if spec.optional else missing_required).append(spec.name)
             continue
+        check_table_file(file, drop)
         tables[spec.name] = load_table(file, spec)
     if missing_required:
         names = ", ".join(f"{name}.csv" for name in missing_required)
@@ -112,26 +123,42 @@ def load_table(file: Path, spec: Table) -> LoadedTable:
         if unreadable
         else pd.DataFrame(columns=UNREADABLE_COLUMNS)
     )
-    return LoadedTable(spec, raw, typed_frame, unreadable_frame, extra)
+    damaged = damaged_cells(raw.cells[list(spec.column_names)])
+    return LoadedTable(spec, raw, typed_frame, unreadable_frame, extra, damaged)
 
 
 def _extraction_date(drop: Path, tables: dict[str, LoadedTable]) -> tuple[pd.Timestamp, str]:
+    """The manifest's extraction time, else the latest entry not in the future, else now.
+
+    A manifest dated in the future is an error: every check "not after the
+    extraction" would pass records from the future."""
     manifest = drop / "manifest.json"
+    now = pd.Timestamp.now().floor("s")
     if manifest.exists():
-        return _manifest_extraction_date(manifest), "manifest.json"
+        check_table_file(manifest, drop)
+        extracted = _manifest_extraction_date(manifest)
+        if extracted > now + CLOCK_SLACK:
+            raise DropFormatError(
+                f"{manifest}: extracted_at {extracted.isoformat()} is in the future "
+                f"(this machine's clock says {now.isoformat()})"
+            )
+        return extracted, "manifest.json"
     latest: pd.Timestamp | None = None
     where = ""
     for table in tables.values():
         for column in table.spec.columns:
             if column.name != "recorded_at" or table.typed.empty:
                 continue
-            value = table.typed[column.name].max()
+            entries = table.typed[column.name]
+            entries = entries[entries <= now + CLOCK_SLACK]
+            if entries.empty:
+                continue
+            value = entries.max()
             if pd.notna(value) and (latest is None or value > latest):
                 latest = value
-                line = table.typed[column.name].idxmax()
+                line = entries.idxmax()
                 where = f"latest recorded_at, {table.raw.path.name} line {line}"
     if latest is None:
-        now = pd.Timestamp.now().floor("s")
         return now, "time of loading (no manifest.json and no recorded_at in the drop)"
     return pd.Timestamp(latest), where
 

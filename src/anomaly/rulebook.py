@@ -14,12 +14,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from anomaly.known_failures import KnownFailure
+
 DEFAULT_RULEBOOK = Path(__file__).with_name("rulebook.yaml")
 LEVELS = ("minimum", "medium", "maximum", "extreme", "complete", "mixed", "juvenile")
 CONDITIONS = ("strict", "regular", "light", "preferential")
 
 
-class RulebookError(ValueError):
+class RulebookError(KnownFailure, ValueError):
     """A rule book file that cannot be read or does not validate."""
 
 

@@ -17,8 +17,10 @@ What a hard failure costs depends on the cell (the suite's
 A soft failure keeps the row as it is and reports the finding. Besides the GX
 suites, three checks belong to reading: ``malformed_row`` (the line does not
 split into the header's columns; always quarantined), ``unreadable_<column>``
-(a cell that is not of its kind, such as ``31.02.1975``; hard) and
-``repeated_row`` (an exact copy of an earlier line; the first is kept).
+(a cell that is not of its kind, such as ``31.02.1975``; hard),
+``damaged_cell`` (a cell over a million characters, or holding a NUL byte;
+always quarantined) and ``repeated_row`` (an exact copy of an earlier line;
+the first is kept).
 
 References are checked against every row *read* from the table they name,
 so no row is quarantined for another row's defect: a row whose parent was
@@ -44,7 +46,10 @@ from anomaly.records import Drop, LoadedTable
 READING_CHECKS = {
     "malformed_row": "the line does not split into the header's columns",
     "repeated_row": "the same cells as an earlier line (kept once)",
+    "damaged_cell": "a cell too large, or holding a NUL byte: the line is broken",
 }
+WHOLE_ROW_CHECKS = ("repeated_row", "damaged_cell")  # quarantine the row, whatever the cell
+SHOWN_CHARS = 80  # of a value quoted in a reason
 QUARANTINE_META = ["source_file", "source_line", "failed_checks", "reasons"]
 FINDING_COLUMNS = [
     "table",
@@ -172,6 +177,13 @@ def validate_table(
         [
             _unreadable_failures(loaded),
             pd.DataFrame({"source_line": repeated.index, "check": "repeated_row"}),
+            pd.DataFrame(
+                {
+                    "source_line": loaded.damaged["source_line"],
+                    "check": "damaged_cell",
+                    "detail": loaded.damaged["detail"],
+                }
+            ),  # fmt: skip
             contract_failures,
         ],
         ignore_index=True,
@@ -235,7 +247,7 @@ def _judged(
         column.append(others[0] if others else (check.columns[0] if check.columns else ""))
         if check.severity == "soft":
             action.append(REPORTED)
-        elif name == "repeated_row" or not others:
+        elif name in WHOLE_ROW_CHECKS or not others:
             action.append(QUARANTINED)
         else:
             action.append(MISSING if pd.isna(cells.at[line, others[0]]) else NULLED)
@@ -316,13 +328,16 @@ def _reasons(
                          "source_line"]  # fmt: skip
     first = first_lines(frame, loaded.spec.key, pd.Index(later.unique()))
     texts, values = [], []
-    for line, name, column in zip(
-        failures["source_line"], failures["check"], failures["column"], strict=True
+    details = failures["detail"] if "detail" in failures else pd.Series("", index=failures.index)
+    for line, name, column, detail in zip(
+        failures["source_line"], failures["check"], failures["column"], details, strict=True
     ):
         check = checks[name]
         values.append(_raw(cells, line, column))
         shown = ", ".join(f"{c}={_shown(cells.at[line, c])}" for c in check.columns)
-        if name == "repeated_row":
+        if name == "damaged_cell":
+            texts.append(f"damaged_cell: {detail}")
+        elif name == "repeated_row":
             texts.append(f"repeated_row: same cells as line {repeated[line]} (that line is kept)")
         elif name.startswith("unreadable_"):
             texts.append(f"{name}: {shown} is not {unreadable[(line, check.columns[0])]}")
@@ -344,7 +359,13 @@ def _raw(cells: pd.DataFrame, line: int, column: str) -> str:
 
 
 def _shown(value: object) -> str:
-    return "empty" if pd.isna(value) else repr(str(value))
+    """A value as a reason quotes it: escaped, and cut short when long."""
+    if pd.isna(value):
+        return "empty"
+    text = str(value)
+    if len(text) <= SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARS]!r}... ({len(text):,} characters)"
 
 
 def _quarantine(loaded: LoadedTable, reasons: pd.DataFrame, hard_lines: pd.Index) -> pd.DataFrame:
