@@ -3,18 +3,33 @@
     python -m pipelines.oversight_run DROP OUT
 
 or serve the deployments of ``prefect.yaml``. ``anomaly run`` calls the same flow.
+
+A run is atomic. Everything is written into a staging folder beside OUT,
+which replaces OUT only when complete; the case store is written last, in
+one transaction. Killed at any moment, a run leaves OUT and the store as
+they were before it or as they are after it, and running it again gives the
+same files, byte for byte.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 from prefect import flow
 
+from anomaly.office_files import private_umask
+from anomaly.run_folder import publish_run, staging_folder
 from pipelines.ingest import ingest_flow
-from pipelines.report_run import publish_summary, report_flow, run_summary_markdown
+from pipelines.report_run import (
+    checked_key,
+    commit_store,
+    publish_summary,
+    report_flow,
+    run_summary_markdown,
+)
 from pipelines.run_settings import RunSettings
 from pipelines.score_records import dask_runner, score_flow, score_partitioned_flow
 from pipelines.validate_drop import validate_drop_flow
@@ -23,19 +38,34 @@ from pipelines.validate_drop import validate_drop_flow
 @flow(name="oversight-run")
 def oversight_run(settings: RunSettings) -> dict[str, Any]:
     """Process one drop end to end; return the counts and where the report is."""
-    drop = ingest_flow(settings.drop)
-    run_id = f"{settings.day.isoformat()}-{drop.name}"
-    summary = validate_drop_flow(drop, settings.out, settings.contracts)
+    with private_umask():
+        checked_key(settings)  # before any work: a missing or loose key stops the run here
+        drop = ingest_flow(settings.drop)
+        run_id = f"{settings.day.isoformat()}-{drop.name}"
+        staging = staging_folder(settings.out)
+        work = settings.model_copy(
+            update={"out": staging, "store": settings.store_path, "key": settings.key_path}
+        )
+        try:
+            summary = validate_drop_flow(drop, work.out, work.contracts)
+            scoring = _score(work)
+            report = report_flow(work, run_id)
+            publish_run(staging, settings.out)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)  # gone already when published
+        commit_store(settings, report.pop("plan"))
+    publish_summary(run_summary_markdown(run_id, summary, scoring, report))
+    report["report"] = str(settings.out / report["report"])
+    return {"run_id": run_id, "drop": str(drop), **scoring, **report}
+
+
+def _score(settings: RunSettings) -> dict[str, Any]:
     if settings.partitions > 1:
         runner = dask_runner(settings.dask_address, settings.dask_workers)
-        scoring = score_partitioned_flow.with_options(task_runner=runner)(
+        return score_partitioned_flow.with_options(task_runner=runner)(
             settings.out, settings.rules, settings.partitions
         )
-    else:
-        scoring = score_flow(settings.out, settings.rules)
-    report = report_flow(settings, run_id)
-    publish_summary(run_summary_markdown(run_id, summary, scoring, report))
-    return {"run_id": run_id, "drop": str(drop), **scoring, **report}
+    return score_flow(settings.out, settings.rules)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-"""Flow: record the run's cases in the case store, write the agency report and the export.
+"""Flow: decide the run's cases against the case store, write the agency report and the export.
 
-The store applies the analysts' verdicts (a feedback file, if given, first),
-keeps dismissed cases quiet unless new evidence appears, and the report
-shows every raised case with its status. Artifacts carry pseudonyms only.
+The store's view counts the analysts' verdicts in (a feedback file, if
+given), keeps dismissed cases quiet unless new evidence appears, and the
+report shows every raised case with its status. The store itself is written
+last, by ``commit_store``, once the run folder is complete and in place.
+Artifacts carry keyed ids and pseudonyms only.
 """
 
 from __future__ import annotations
@@ -15,33 +17,55 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from anomaly.agency_report import ReportInputs, render_report
-from anomaly.case_store import CaseStore
-from anomaly.pseudonymisation import Pseudonymiser, load_or_create_key, people_ids
+from anomaly.case_store import CaseStore, RunPlan, read_feedback
+from anomaly.known_failures import retry_transient_only
+from anomaly.office_files import private_folder, read_csv, write_csv, write_text
+from anomaly.office_key import fingerprint, office_key
+from anomaly.pseudonymisation import Pseudonymiser, identifier_columns, known_identifiers
 from anomaly.rulebook import load_rulebook
 from anomaly.run_folder import read_accepted, read_scored, read_summary
 from pipelines.run_settings import RunSettings
 
 EXPORT_COLUMNS = ["case_id", "subject_type", "subject_id", "risk_score", "rank", "rules",
                   "evidence", "summary", "status", "first_seen"]  # fmt: skip
+TEXT = {"case_id": str, "subject_id": str, "evidence": str, "summary": str, "record_id": str,
+        "convict_id": str, "staff_id": str, "facility_id": str, "explanation": str}  # fmt: skip
 
 
-@task(retries=2, retry_delay_seconds=5)
-def update_store(settings: RunSettings, run_id: str) -> dict[str, int]:
-    """Apply feedback, record the run; write raised_cases.csv and quiet_cases.csv."""
-    scored = read_scored(settings.out)
+def checked_key(settings: RunSettings) -> bytes:
+    """The office key for this run's store, checked (see ``anomaly.office_key``)."""
     with CaseStore(settings.store_path) as store:
-        applied = store.apply_feedback_file(settings.feedback) if settings.feedback else 0
-        stored = store.record_run(scored["cases"], run_id, pd.Timestamp(settings.day))
-    stored.raised.to_csv(settings.out / "raised_cases.csv", index=False)
-    stored.quiet.to_csv(settings.out / "quiet_cases.csv", index=False)
-    return {"verdicts_applied": applied, "raised": len(stored.raised), "quiet": len(stored.quiet)}
+        expected = store.key_fingerprint()
+    return office_key(settings.key_path, expected)
+
+
+@task(retries=2, retry_delay_seconds=5, retry_condition_fn=retry_transient_only)
+def plan_store(settings: RunSettings, run_id: str) -> RunPlan:
+    """Decide every case's status (feedback counted in); write raised_cases.csv, quiet_cases.csv.
+
+    The store is only read here: ``commit_store`` writes the plan once the run is complete."""
+    scored = read_scored(settings.out)
+    feedback = read_feedback(settings.feedback) if settings.feedback else None
+    with CaseStore(settings.store_path) as store:
+        plan = store.plan_run(scored["cases"], run_id, pd.Timestamp(settings.day), feedback)
+    write_csv(plan.stored.raised, settings.out / "raised_cases.csv")
+    write_csv(plan.stored.quiet, settings.out / "quiet_cases.csv")
+    return plan
+
+
+@task(retries=2, retry_delay_seconds=5, retry_condition_fn=retry_transient_only)
+def commit_store(settings: RunSettings, plan: RunPlan) -> None:
+    """Write the run's cases, history and verdicts to the store, in one transaction."""
+    key = checked_key(settings)
+    with CaseStore(settings.store_path) as store:
+        store.commit(plan, fingerprint(key))
 
 
 @task
 def write_report(settings: RunSettings, run_id: str) -> Path:
     scored = read_scored(settings.out)
-    raised = pd.read_csv(settings.out / "raised_cases.csv", dtype={"subject_id": str})
-    quiet = pd.read_csv(settings.out / "quiet_cases.csv", dtype={"subject_id": str})
+    raised = read_csv(settings.out / "raised_cases.csv", dtype={"subject_id": str})
+    quiet = read_csv(settings.out / "quiet_cases.csv", dtype={"subject_id": str})
     inputs = ReportInputs(
         run_id=run_id,
         summary=read_summary(settings.out),
@@ -53,9 +77,7 @@ def write_report(settings: RunSettings, run_id: str) -> Path:
         tables=read_accepted(settings.out),
         rulebook=load_rulebook(settings.rules),
     )
-    path = settings.out / "report.html"
-    path.write_text(render_report(inputs), encoding="utf-8")
-    return path
+    return write_text(settings.out / "report.html", render_report(inputs))
 
 
 @task
@@ -63,35 +85,39 @@ def write_export(settings: RunSettings) -> Path:
     """Pseudonymised cases and flags in out/export (and the top ones as an artifact).
 
     The mapping back stays in out/, with the office."""
-    pseudonymise = Pseudonymiser(load_or_create_key(settings.key_path))
-    raised = pd.read_csv(settings.out / "raised_cases.csv", dtype=str)[EXPORT_COLUMNS]
-    flags = pd.read_csv(settings.out / "flags.csv", dtype=str)
-    people = people_ids(read_accepted(settings.out, only=("convicts", "persons", "staff")))
-    export = settings.out / "export"
-    export.mkdir(parents=True, exist_ok=True)
-    public = pseudonymise.frame(raised, people)
-    public.to_csv(export / "cases.csv", index=False)
-    pseudonymise.frame(flags, people).to_csv(export / "flags.csv", index=False)
-    pseudonymise.mapping_frame().to_csv(settings.out / "pseudonym_map.csv", index=False)
+    pseudonymise = Pseudonymiser(checked_key(settings))
+    raised = read_csv(settings.out / "raised_cases.csv", dtype=TEXT)[EXPORT_COLUMNS]
+    flags = read_csv(settings.out / "flags.csv", dtype=TEXT)
+    known = known_identifiers(read_accepted(settings.out, columns=identifier_columns()))
+    export = private_folder(settings.out / "export")
+    public = pseudonymise.frame(raised, known)
+    write_csv(public, export / "cases.csv")
+    write_csv(pseudonymise.frame(flags, known), export / "flags.csv")
+    write_csv(pseudonymise.mapping_frame(), settings.out / "pseudonym_map.csv")
     top = public.head(10)[["rank", "case_id", "subject_type", "subject_id", "risk_score",
                            "rules", "status"]]  # fmt: skip
     create_table_artifact(
         key="top-cases", table=top.to_dict("records"),
-        description="Top cases of the run (pseudonymous subject ids)",
+        description="Top cases of the run (keyed case ids, pseudonymous subject ids)",
     )  # fmt: skip
     return export
 
 
 @flow(name="report")
 def report_flow(settings: RunSettings, run_id: str) -> dict[str, Any]:
-    counts = update_store(settings, run_id)
+    """Plan the store update, write the report and the export; return the plan with the counts.
+
+    The caller commits the plan (``commit_store``) once the run folder is in place."""
+    plan = plan_store(settings, run_id)
     report = write_report(settings, run_id)
     write_export(settings)
+    counts = {"verdicts_applied": len(plan.verdicts), "raised": len(plan.stored.raised),
+              "quiet": len(plan.stored.quiet)}  # fmt: skip
     get_run_logger().info(
         "%s cases raised, %s kept quiet, %s verdicts applied; report at %s",
         counts["raised"], counts["quiet"], counts["verdicts_applied"], report.name,
     )  # fmt: skip
-    return {**counts, "report": str(report)}
+    return {**counts, "report": report.name, "plan": plan}
 
 
 def run_summary_markdown(run_id: str, summary: dict, scoring: dict, report: dict) -> str:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from anomaly.office_key import key_location
+
 
 class RunSettings(BaseModel):
     """Where a run reads and writes, and with which rules.
@@ -40,4 +42,5 @@ class RunSettings(BaseModel):
 
     @property
     def key_path(self) -> Path:
-        return self.key or self.store_path.parent / "pseudonym.key"
+        """``key``, else ``ANOMALY_KEY_FILE``, else pseudonym.key beside the store."""
+        return key_location(self.key, self.store_path.parent)

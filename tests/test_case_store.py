@@ -5,7 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from anomaly.case_store import CaseStore, FeedbackError
+import multiprocessing
+import time
+
+from anomaly.case_store import CaseStore, FeedbackError, read_feedback
+from anomaly.known_failures import StoreBusyError
 
 
 def cases(*rows: tuple[str, str, str]) -> pd.DataFrame:
@@ -48,8 +52,11 @@ def test_store_survives_a_reopen_and_a_rerun_of_the_same_run(tmp_path):
         store.record_run(cases(("C-1", "A", "x:1")), "r1", pd.Timestamp("2025-01-01"))
     with CaseStore(tmp_path / "s.duckdb") as store:
         again = store.record_run(cases(("C-1", "A", "x:1")), "r1", pd.Timestamp("2025-01-01"))
-        assert again.raised["status"].tolist() == ["open"]
-        assert len(store.history("C-1")) == 1  # the same run recorded twice counts once
+        # the same run recorded again gives the same answer (a run re-done after a kill)
+        assert again.raised["status"].tolist() == ["new"]
+        assert len(store.history("C-1")) == 1  # and counts once
+        later = store.record_run(cases(("C-1", "A", "x:1")), "r2", pd.Timestamp("2025-01-02"))
+        assert later.raised["status"].tolist() == ["open"]
 
 
 def test_verdicts_are_checked(tmp_path):
@@ -65,3 +72,59 @@ def test_verdicts_are_checked(tmp_path):
         feedback.write_text("case_id,verdict,reason\nC-1,confirmed,\nC-1,dismissed,\n")
         with pytest.raises(FeedbackError, match="line 3"):
             store.apply_feedback_file(feedback)
+
+
+def test_a_plan_writes_nothing_until_committed(tmp_path):
+    with CaseStore(tmp_path / "s.duckdb") as store:
+        store.record_run(cases(("C-1", "A", "x:1")), "r1", pd.Timestamp("2025-01-01"))
+        feedback = tmp_path / "feedback.csv"
+        feedback.write_text("case_id,verdict,reason,analyst\nC-1,dismissed,lawful stay,ana\n")
+        plan = store.plan_run(cases(("C-1", "A", "x:1")), "r2", pd.Timestamp("2025-01-02"),
+                              read_feedback(feedback))  # fmt: skip
+        assert plan.stored.quiet["case_id"].tolist() == ["C-1"]  # the verdict counts already
+        assert store.cases()["status"].tolist() == ["new"]  # but nothing is written
+        assert len(store.history("C-1")) == 1
+        store.commit(plan, "K-abc")
+        assert store.cases()["status"].tolist() == ["dismissed"]
+        assert store.key_fingerprint() == "K-abc"
+        # the same feedback file again (a run re-done) records nothing new
+        again = store.plan_run(cases(("C-1", "A", "x:1")), "r2", pd.Timestamp("2025-01-02"),
+                               read_feedback(feedback))  # fmt: skip
+        assert again.verdicts.empty
+        assert again.stored.quiet["case_id"].tolist() == ["C-1"]
+
+
+def test_a_failed_commit_leaves_the_store_as_it_was(tmp_path):
+    with CaseStore(tmp_path / "s.duckdb") as store:
+        store.record_run(cases(("C-1", "A", "x:1")), "r1", pd.Timestamp("2025-01-01"))
+        plan = store.plan_run(cases(("C-1", "A", "x:1;x:2")), "r2", pd.Timestamp("2025-01-02"))
+        broken = plan.cases.drop(columns=["summary"])  # the insert fails half-way
+        with pytest.raises(Exception, match="summary"):
+            store.commit(type(plan)(plan.run_id, plan.day, broken, plan.verdicts, plan.stored))
+        assert len(store.history("C-1")) == 1
+        assert store.cases()["evidence"].tolist() == ["x:1"]
+
+
+def _hold(path: str, seconds: float, ready) -> None:
+    with CaseStore(path):
+        ready.set()
+        time.sleep(seconds)
+
+
+def test_a_store_held_by_another_process_is_waited_for_then_refused(tmp_path):
+    path = str(tmp_path / "s.duckdb")
+    CaseStore(path).close()
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    holder = context.Process(target=_hold, args=(path, 4.0, ready))
+    holder.start()
+    try:
+        assert ready.wait(60)
+        began = time.monotonic()
+        with pytest.raises(StoreBusyError, match="in use by another process"):
+            CaseStore(path, wait_seconds=0.5)
+        assert time.monotonic() - began < 3
+        with CaseStore(path, wait_seconds=30) as store:  # waits until the holder is done
+            assert store.key_fingerprint() is None
+    finally:
+        holder.join(30)

@@ -7,16 +7,25 @@ OUT/cases.csv, flags.csv ...  what scoring found (``case_outputs``)
 OUT/report.html               the agency report
 OUT/export/                   the pseudonymised export (cases.csv, flags.csv)
 OUT/pseudonym_map.csv         the way back from pseudonyms, kept by the office
+
+A run is written into a staging folder beside OUT (``.OUT.partial-PID-...``,
+owner-only) and renamed to OUT only when every file is written: OUT is
+either the previous complete run or the new complete run, never half of one.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from anomaly.drop_reading import DropFormatError
+from anomaly.office_files import read_csv
 from anomaly.record_schema import TABLES
 from anomaly.registry_snapshot import Snapshot, quarantined_subjects
 from anomaly.rulebook import Rulebook
@@ -27,11 +36,18 @@ def read_summary(out: Path | str) -> dict[str, Any]:
     return json.loads((Path(out) / "validation_summary.json").read_text(encoding="utf-8"))
 
 
-def read_accepted(out: Path | str, only: tuple[str, ...] = ()) -> dict[str, pd.DataFrame]:
-    """Accepted tables of a validated run (all, or ``only`` those; absent ones are left out)."""
+def read_accepted(
+    out: Path | str, only: tuple[str, ...] = (), columns: dict[str, list[str]] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Accepted tables of a validated run (all, or ``only`` those; absent ones are left out).
+
+    ``columns`` reads only the named columns of each table."""
     folder = Path(out) / "accepted"
     return {
-        spec.name: pd.read_parquet(folder / f"{spec.name}.parquet")
+        spec.name: pd.read_parquet(
+            folder / f"{spec.name}.parquet",
+            columns=None if columns is None else columns.get(spec.name, []),
+        )
         for spec in TABLES
         if (folder / f"{spec.name}.parquet").exists() and (not only or spec.name in only)
     }
@@ -53,13 +69,13 @@ def read_snapshot(out: Path | str, rulebook: Rulebook) -> Snapshot:
 def read_quarantined_subjects(out: Path | str) -> pd.DataFrame:
     """Whose rows were quarantined (``registry_snapshot.quarantined_subjects``)."""
     folder = Path(out) / "quarantine"
-    frames = {p.stem: pd.read_csv(p, dtype=str) for p in sorted(folder.glob("*.csv"))}
+    frames = {p.stem: read_csv(p, dtype=str) for p in sorted(folder.glob("*.csv"))}
     return quarantined_subjects(frames)
 
 
 def read_nulled_cells(out: Path | str) -> pd.DataFrame:
     """The cells validation nulled on kept rows (table, source_line, column)."""
-    findings = pd.read_csv(
+    findings = read_csv(
         Path(out) / "validation_findings.csv",
         usecols=["table", "source_line", "action", "column"],
         dtype={"table": str, "action": str, "column": str},
@@ -74,10 +90,10 @@ def read_scored(out: Path | str) -> dict[str, pd.DataFrame]:
     out = Path(out)
     return {
         "cases": pd.read_parquet(out / "cases.parquet"),
-        "flags": pd.read_csv(out / "flags.csv", dtype={"record_id": str, "convict_id": str,
+        "flags": read_csv(out / "flags.csv", dtype={"record_id": str, "convict_id": str,
                                                        "staff_id": str, "facility_id": str}),
-        "rule_outcomes": pd.read_csv(out / "rule_outcomes.csv"),
-        "insufficient": pd.read_csv(out / "insufficient_data.csv", dtype=str),
+        "rule_outcomes": read_csv(out / "rule_outcomes.csv"),
+        "insufficient": read_csv(out / "insufficient_data.csv", dtype=str),
     }  # fmt: skip
 
 
@@ -85,7 +101,7 @@ def latest_drop(location: Path | str) -> Path:
     """A drop folder itself, or the newest drop (by manifest extraction time, then name) in it."""
     location = Path(location)
     if not location.is_dir():
-        raise FileNotFoundError(f"{location}: no such drop or folder of drops")
+        raise DropFormatError(f"{location}: no such drop or folder of drops")
     if (
         any(location.glob("*.csv"))
         or any(location.glob("*.parquet"))
@@ -94,7 +110,7 @@ def latest_drop(location: Path | str) -> Path:
         return location
     drops = [p for p in location.iterdir() if p.is_dir()]
     if not drops:
-        raise FileNotFoundError(f"{location}: neither a drop nor a folder of drops")
+        raise DropFormatError(f"{location}: neither a drop nor a folder of drops")
     return max(drops, key=lambda p: (_extracted_at(p), p.name))
 
 
@@ -103,3 +119,43 @@ def _extracted_at(drop: Path) -> str:
     if manifest.exists():
         return str(json.loads(manifest.read_text(encoding="utf-8")).get("extracted_at", ""))
     return ""
+
+
+def staging_folder(out: Path | str) -> Path:
+    """A fresh owner-only folder beside ``out`` to write a run into; stale ones are removed.
+
+    A staging folder is stale when the process that made it is gone (a run
+    killed before it could rename its folder)."""
+    out = Path(out)
+    out.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    prefix = f".{out.name}.partial-"
+    for old in out.parent.glob(f"{prefix}*"):
+        if not _process_alive(old.name[len(prefix) :].split("-")[0]):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-", dir=out.parent))
+
+
+def publish_run(staging: Path, out: Path | str) -> Path:
+    """Put a complete run folder in place of ``out`` (two renames; the old one is removed)."""
+    out = Path(out)
+    retired = None
+    if out.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-{os.getpid()}-old-",
+                                        dir=out.parent))  # fmt: skip
+        os.rename(out, retired / out.name)
+    os.rename(staging, out)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
+    return out
+
+
+def _process_alive(pid: str) -> bool:
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

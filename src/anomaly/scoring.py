@@ -49,8 +49,8 @@ def finish(snapshot: Snapshot, rules: RuleRun) -> Scored:
     ran_rules = tuple(r for r in RULES if r.code in ran)
     health = rule_health(snapshot, rules.flags, ran_rules)
     found = damped(weighed_by_age(snapshot, rules.flags), health)
-    flags = pd.concat([f for f in (found, statistical) if len(f)], ignore_index=True)
-    flags = flags if len(flags) else pd.DataFrame(columns=FLAG_COLUMNS)
+    parts = [f for f in (found, statistical) if len(f)]
+    flags = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=FLAG_COLUMNS)
     flags = flags.sort_values(["rule", "table", "record_id"], kind="stable").reset_index(drop=True)
     flags.insert(0, "flag_id", _flag_ids(flags))
     everyone = assemble_cases(flags, SUBJECTS)
