@@ -20,8 +20,11 @@ from typing import Any
 
 from prefect import flow
 
+from anomaly.contracts import load_contracts
 from anomaly.office_files import private_umask
-from anomaly.run_folder import publish_run, staging_folder
+from anomaly.records import check_drop
+from anomaly.rulebook import load_rulebook
+from anomaly.run_folder import latest_drop, publish_run, staging_folder
 from pipelines.ingest import ingest_flow
 from pipelines.report_run import (
     checked_key,
@@ -35,11 +38,23 @@ from pipelines.score_records import dask_runner, score_flow, score_partitioned_f
 from pipelines.validate_drop import validate_drop_flow
 
 
+def preflight(settings: RunSettings) -> None:
+    """Refuse at once what would fail later: the drop's files and headers, rules, contracts, key.
+
+    Reads no rows, so a broken drop, rule book, contract folder, key or
+    store is reported in about a second, before any work is done."""
+    check_drop(latest_drop(settings.drop))
+    load_rulebook(settings.rules)
+    load_contracts(settings.contracts)
+    with private_umask():
+        checked_key(settings)
+
+
 @flow(name="oversight-run")
 def oversight_run(settings: RunSettings) -> dict[str, Any]:
     """Process one drop end to end; return the counts and where the report is."""
     with private_umask():
-        checked_key(settings)  # before any work: a missing or loose key stops the run here
+        preflight(settings)
         drop = ingest_flow(settings.drop)
         run_id = f"{settings.day.isoformat()}-{drop.name}"
         staging = staging_folder(settings.out)

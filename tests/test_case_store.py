@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pandas as pd
-import pytest
-
 import multiprocessing
 import time
+
+import pandas as pd
+import pytest
 
 from anomaly.case_store import CaseStore, FeedbackError, read_feedback
 from anomaly.known_failures import StoreBusyError

@@ -90,8 +90,9 @@ def test_the_longest_identifier_wins():
 def test_known_identifiers_come_from_every_table_key_and_document_numbers():
     tables = {
         "convicts": pd.DataFrame({"convict_id": ["CV1"], "home_region_id": ["R1"]}),
-        "kinship": pd.DataFrame({"convict_id": ["CV1"], "person_id": ["P1"],
-                                 "document_no": ["DOC 77"]}),  # fmt: skip
+        "kinship": pd.DataFrame(
+            {"convict_id": ["CV1"], "person_id": ["P1"], "document_no": ["DOC 77"]}
+        ),  # fmt: skip
         "visit_logs": pd.DataFrame({"visit_id": ["V 9"]}),
         "facilities": pd.DataFrame({"facility_id": ["IK-2"]}),
     }
@@ -100,18 +101,23 @@ def test_known_identifiers_come_from_every_table_key_and_document_numbers():
     assert "IK-2" not in known.private and "R1" not in known.private
 
 
-identifier_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-    min_size=1,
-    max_size=12,
-).map(str.strip).filter(bool)
+identifier_text = (
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        min_size=1,
+        max_size=12,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
 
 
 @settings(max_examples=300, deadline=None)
 @given(
     identifiers=st.lists(identifier_text, min_size=1, max_size=6, unique=True),
-    separators=st.lists(st.sampled_from([" ", ", ", "; ", " (", ") ", ": ", "\n", " / "]),
-                        min_size=7, max_size=7),  # fmt: skip
+    separators=st.lists(
+        st.sampled_from([" ", ", ", "; ", " (", ") ", ": ", "\n", " / "]), min_size=7, max_size=7
+    ),  # fmt: skip
 )
 def test_fuzzed_no_known_identifier_survives(identifiers, separators):
     """Whatever characters identifiers hold, none stands in the output as a whole word."""

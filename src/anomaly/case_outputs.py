@@ -4,7 +4,8 @@ cases.csv, cases.parquet   ranked cases (case_id, subject_type, subject_id,
                            risk_score, rank, rules, evidence, summary, findings)
 flags.csv                  one row per finding on one record (the spec's columns)
 watchlist.csv              subjects with findings below the case threshold
-rule_outcomes.csv          per rule: ran or not (and why), flags, subjects
+rule_outcomes.csv          per rule: ran or not (and why), flags, subjects, health
+                           (not its running time: the same run gives the same bytes)
 insufficient_data.csv      subjects a rule could not judge, with the reason
 """
 
@@ -26,5 +27,5 @@ def write_scored(scored: Scored, out: Path | str) -> None:
     write_parquet(scored.cases, out / "cases.parquet")
     write_csv(scored.flags[SPEC_FLAG_COLUMNS], out / "flags.csv")
     write_csv(scored.watchlist, out / "watchlist.csv")
-    write_csv(scored.rule_summary, out / "rule_outcomes.csv")
+    write_csv(scored.rule_summary.drop(columns=["seconds"]), out / "rule_outcomes.csv")
     write_csv(scored.insufficient, out / "insufficient_data.csv")

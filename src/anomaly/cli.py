@@ -214,7 +214,7 @@ def run(
     No server is needed: Prefect starts a temporary one for the run. Prints
     where the report is.
     """
-    from pipelines.oversight_run import oversight_run
+    from pipelines.oversight_run import oversight_run, preflight
     from pipelines.run_settings import RunSettings
 
     settings = RunSettings(
@@ -224,11 +224,12 @@ def run(
         store=store,
         feedback=feedback,
         key=key,
-        run_date=run_date,
+        run_date=_day(run_date),
         partitions=partitions,
         dask_address=dask_address,
         dask_workers=dask_workers,
     )
+    preflight(settings)  # a drop, key or store that cannot be used is refused before Prefect starts
     result = _run_flow(oversight_run, settings)
     typer.echo(
         f"{result['raised']} cases raised ({result['quiet']} dismissed ones kept quiet), "
@@ -273,6 +274,17 @@ def demo(
         f"precision@{evaluation.k} {evaluation.precision_at_k:.2f}"
     )
     typer.echo(f"Report: {result['report']}")
+
+
+def _day(text: str | None):
+    import datetime as dt
+
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as error:
+        raise typer.BadParameter("a date YYYY-MM-DD", param_hint="--run-date") from error
 
 
 def _run_flow(flow, settings):

@@ -113,6 +113,28 @@ def read_table_file(path: Path) -> RawTable:
     raise DropFormatError(f"{path}: unsupported file type {suffix}")
 
 
+def read_header(path: Path) -> list[str]:
+    """The column names of a table file, read without its rows."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        _refuse_utf16(path)
+        first_line = _first_line(path)
+        separator = ";" if first_line.count(b";") > first_line.count(b",") else ","
+        try:
+            text = first_line.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = first_line.decode("cp1251")
+        return normalise_header(next(csv.reader([text], delimiter=separator), []), path)
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return normalise_header(pq.read_schema(path).names, path)
+        except (OSError, pa.ArrowException) as error:
+            raise DropFormatError(f"{path}: cannot be read as Parquet: {error}") from error
+    return list(read_table_file(path).cells.columns)
+
+
 def normalise_header(names: list[str], path: Path) -> list[str]:
     """Column names stripped and lower-cased; duplicates are an error."""
     clean = [str(n).replace("\ufeff", "").strip().lower() for n in names]

@@ -20,6 +20,7 @@ from anomaly.drop_reading import (
     RawTable,
     check_table_file,
     find_table_file,
+    read_header,
     read_table_file,
 )
 from anomaly.record_schema import TABLES, Column, Kind, Table
@@ -72,35 +73,71 @@ def load_drop(path: Path | str) -> Drop:
         or a file or the manifest cannot be read.
     """
     drop = Path(path)
+    files = drop_files(drop)
+    tables = {spec.name: load_table(files[spec.name], spec) for spec in TABLES
+              if spec.name in files}  # fmt: skip
+    extracted_at, source = _extraction_date(drop, tables)
+    missing = tuple(spec.name for spec in TABLES if spec.name not in files)
+    return Drop(drop, tables, extracted_at, source, missing)
+
+
+def drop_files(drop: Path) -> dict[str, Path]:
+    """The file of every table the drop delivers, each checked to be a regular file of the drop.
+
+    Raises
+    ------
+    DropFormatError
+        When the folder or a required table is missing, or a table file is
+        not a regular file inside the drop.
+    """
     if not drop.is_dir():
         raise DropFormatError(f"{drop}: no such drop folder")
-    tables: dict[str, LoadedTable] = {}
-    missing_optional: list[str] = []
-    missing_required: list[str] = []
+    files: dict[str, Path] = {}
     for spec in TABLES:
         file = find_table_file(drop, spec.name)
-        if file is None:
-            (missing_optional if spec.optional else missing_required).append(spec.name)
-            continue
-        check_table_file(file, drop)
-        tables[spec.name] = load_table(file, spec)
+        if file is not None:
+            check_table_file(file, drop)
+            files[spec.name] = file
+    missing_required = [s.name for s in TABLES if not s.optional and s.name not in files]
     if missing_required:
         names = ", ".join(f"{name}.csv" for name in missing_required)
         raise DropFormatError(f"{drop}: required table(s) missing: {names} (or .parquet / .xlsx)")
-    extracted_at, source = _extraction_date(drop, tables)
-    return Drop(drop, tables, extracted_at, source, tuple(missing_optional))
+    return files
 
 
-def load_table(file: Path, spec: Table) -> LoadedTable:
-    """Read and type one table file."""
-    raw = read_table_file(file)
-    present = set(raw.cells.columns)
-    missing = [name for name in spec.column_names if name not in present]
+def check_drop(path: Path | str) -> None:
+    """What can be checked of a drop without reading its rows: files, headers, manifest.
+
+    A run does this first, so that a drop it cannot read is refused in a
+    second, before anything starts.
+
+    Raises
+    ------
+    DropFormatError
+        As ``load_drop`` would for a missing table, a missing column, a file
+        that cannot be read or a manifest that is broken or dated in the future.
+    """
+    drop = Path(path)
+    for name, file in drop_files(drop).items():
+        spec = next(s for s in TABLES if s.name == name)
+        _check_columns(file, spec, read_header(file))
+    if (drop / "manifest.json").exists():
+        _extraction_date(drop, {})
+
+
+def _check_columns(file: Path, spec: Table, present: list[str]) -> None:
+    missing = [name for name in spec.column_names if name not in set(present)]
     if missing:
         raise DropFormatError(
             f"{file}: missing column(s) {', '.join(missing)} "
             f"(table {spec.name} needs: {', '.join(spec.column_names)})"
         )
+
+
+def load_table(file: Path, spec: Table) -> LoadedTable:
+    """Read and type one table file."""
+    raw = read_table_file(file)
+    _check_columns(file, spec, list(raw.cells.columns))
     extra = tuple(c for c in raw.cells.columns if c not in spec.column_names)
     typed_columns, unreadable = {}, []
     for column in spec.columns:

@@ -1,6 +1,8 @@
 """Figures of the agency report, as PNG data URIs (matplotlib, no display needed).
 
 Kept apart from scoring: plotting is only imported when a report is made.
+Labels come from the data (ids, names), so matplotlib's mathtext is off: a
+``$`` in an institution's name is a dollar sign, not the start of a formula.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["text.parse_math"] = False  # any text renders as written
+    matplotlib.rcParams["text.usetex"] = False
     import matplotlib.pyplot as plt
 
     return plt
