@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from anomaly import report_figures as figures
-from anomaly.record_schema import TABLES_BY_NAME
+from anomaly.record_schema import TABLES_BY_NAME, evidence_refs
 from anomaly.rulebook import Rulebook
 
 RULE_PAGES = Path(__file__).resolve().parents[2] / "docs" / "rules"
@@ -73,7 +73,7 @@ def _context(inputs: ReportInputs) -> dict[str, Any]:
     flagged_refs = set(inputs.flags["table"] + ":" + inputs.flags["record_id"].astype(str))
     cases = []
     for position, case in enumerate(top.itertuples(index=False)):
-        refs = [r for r in str(case.evidence).split(";") if r]
+        refs = evidence_refs(case.evidence)
         timeline = None
         if position < TIMELINES:
             timeline = figures.case_timeline(

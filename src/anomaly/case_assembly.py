@@ -18,6 +18,8 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from anomaly.record_schema import evidence_refs
+
 CASE_COLUMNS = [
     "case_id",
     "subject_type",
@@ -80,7 +82,7 @@ def _subject_ids(f: pd.DataFrame) -> pd.Series:
 def _evidence(group: pd.DataFrame) -> str:
     refs = list(group["ref"])
     for extra in group["evidence"].dropna():
-        refs += [r for r in str(extra).split(";") if r]
+        refs += evidence_refs(extra)
     return ";".join(dict.fromkeys(refs))
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 import pandas as pd
 
 from anomaly.known_failures import KnownFailure, StoreBusyError
+from anomaly.record_schema import evidence_refs
 
 VERDICTS = ("confirmed", "dismissed")
 WAIT_ENV = "ANOMALY_STORE_WAIT"
@@ -141,7 +142,7 @@ class CaseStore:
         frame = cases.merge(known, on="case_id", how="left").merge(latest, on="case_id", how="left")
         new_evidence = pd.Series(
             [
-                bool(set(str(e).split(";")) - set(str(old).split(";")))
+                bool(set(evidence_refs(e)) - set(evidence_refs(old)))
                 if isinstance(old, str)
                 else True
                 for e, old in zip(frame["evidence"], frame["evidence_at_verdict"], strict=True)

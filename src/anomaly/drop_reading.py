@@ -23,11 +23,13 @@ other). A CSV is UTF-8, or Windows-1251 when no line is UTF-8.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import os
 import stat
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,7 +164,10 @@ def _read_csv(path: Path) -> RawTable:
             return RawTable(path, cells, malformed, encoding, separator)
         except (UnicodeDecodeError, pa.ArrowInvalid) as error:
             if "UTF8" not in str(error) and not isinstance(error, UnicodeDecodeError):
-                raise DropFormatError(f"{path}: cannot be read as CSV: {error}") from error
+                # pyarrow's message may quote a row: only its kind is shown
+                raise DropFormatError(
+                    f"{path}: cannot be read as CSV ({type(error).__name__})"
+                ) from error
     raise DropFormatError(f"{path}: neither UTF-8 nor Windows-1251")
 
 
@@ -210,12 +215,14 @@ def _parse_csv(
         return "skip"
 
     try:
-        table = _arrow_csv(path, header, separator, encoding, keep_bad_row)
+        with _quiet_row_decoding():
+            table = _arrow_csv(path, header, separator, encoding, keep_bad_row)
     except pa.ArrowInvalid as error:
-        if "straddl" not in str(error):
-            raise
-        # A cell larger than pyarrow's block: the csv module reads any size
-        # (the cell is then quarantined by validation as a damaged cell).
+        if "UTF8" in str(error):
+            raise  # not this encoding: the caller tries the next
+        # A cell larger than pyarrow's block, or a malformed row pyarrow could
+        # not hand over (its text is not UTF-8): the csv module reads any row
+        # of any size, and the validation step judges it.
         return _parse_csv_with_line_numbers(path, header, separator, encoding)
     cells = table.to_pandas(types_mapper={pa.string(): STRING}.get)
     if _physical_lines(path) != 1 + len(cells) + len(bad):
@@ -230,6 +237,23 @@ def _parse_csv(
         columns=MALFORMED_COLUMNS,
     )
     return cells, malformed
+
+
+@contextlib.contextmanager
+def _quiet_row_decoding() -> Iterator[None]:
+    """Hush pyarrow's report of a malformed row it could not decode (the read then fails
+    and the row is read again by the csv module, or in the next encoding)."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if not isinstance(unraisable.exc_value, UnicodeDecodeError):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 def _arrow_csv(path: Path, header: list[str], separator: str, encoding: str, on_bad_row):

@@ -9,6 +9,7 @@ in agreement.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -353,3 +354,18 @@ def institution_of(table: str) -> str | None:
         return "to_facility_id"
     columns = TABLES_BY_NAME[table].column_names
     return "facility_id" if "facility_id" in columns else None
+
+
+_EVIDENCE_SEPARATOR = re.compile(";(?=(?:" + "|".join(re.escape(t.name) for t in TABLES) + "):)")
+
+
+def evidence_refs(evidence: object) -> list[str]:
+    """The ``table:record`` references of an evidence string, in order.
+
+    References are joined by ``;``. A record id may itself hold a ``;``
+    (a registry's habit, or an attack): only a ``;`` followed by a table name
+    and ``:`` starts a new reference.
+    """
+    if not isinstance(evidence, str) or not evidence:
+        return []
+    return [ref for ref in _EVIDENCE_SEPARATOR.split(evidence) if ref]
