@@ -80,27 +80,35 @@ def write_report(settings: RunSettings, run_id: str) -> Path:
     return write_text(settings.out / "report.html", render_report(inputs))
 
 
-@task
-def write_export(settings: RunSettings) -> Path:
-    """Pseudonymised cases and flags in out/export (and the top ones as an artifact).
+def export_run(settings: RunSettings) -> pd.DataFrame:
+    """Write the pseudonymised cases and flags to out/export; return the exported cases.
 
     The mapping back stays in out/, with the office."""
     pseudonymise = Pseudonymiser(checked_key(settings))
     raised = read_csv(settings.out / "raised_cases.csv", dtype=TEXT)[EXPORT_COLUMNS]
     flags = read_csv(settings.out / "flags.csv", dtype=TEXT)
-    known = known_identifiers(read_accepted(settings.out, columns=identifier_columns()))
+    texts = [v for frame in (raised, flags) for column in frame.columns
+             for v in frame[column] if isinstance(v, str)]  # fmt: skip
+    known = known_identifiers(read_accepted(settings.out, columns=identifier_columns()), texts)
     export = private_folder(settings.out / "export")
     public = pseudonymise.frame(raised, known)
     write_csv(public, export / "cases.csv")
     write_csv(pseudonymise.frame(flags, known), export / "flags.csv")
     write_csv(pseudonymise.mapping_frame(), settings.out / "pseudonym_map.csv")
+    return public
+
+
+@task
+def write_export(settings: RunSettings) -> Path:
+    """The export (``export_run``), and its top cases as a Prefect artifact."""
+    public = export_run(settings)
     top = public.head(10)[["rank", "case_id", "subject_type", "subject_id", "risk_score",
                            "rules", "status"]]  # fmt: skip
     create_table_artifact(
         key="top-cases", table=top.to_dict("records"),
         description="Top cases of the run (keyed case ids, pseudonymous subject ids)",
     )  # fmt: skip
-    return export
+    return settings.out / "export"
 
 
 @flow(name="report")

@@ -69,3 +69,29 @@ def test_files_and_folders_are_owner_only(tmp_path):
     existing.chmod(0o644)
     write_csv(pd.DataFrame({"a": [1]}), existing)
     assert stat.S_IMODE(existing.stat().st_mode) == 0o600
+
+
+def test_a_synthetic_drop_holds_no_cell_a_spreadsheet_would_run(tmp_path):
+    """The generator writes registry files as a registry would, and none of its cells runs."""
+    from anomaly.synthetic.drop_writing import write_world
+    from anomaly.synthetic.scheme_registry import build_world
+
+    world = build_world("tiny", 5)
+    for style in ("spec", "legacy"):
+        drop = tmp_path / style
+        write_world(world, drop, tmp_path / f"{style}_labels.csv", 0.01,
+                    tmp_path / f"{style}_noise.csv", style)  # fmt: skip
+        encoding, separator = ("utf-8", ",") if style == "spec" else ("cp1251", ";")
+        for path in drop.glob("*.csv"):
+            with path.open(encoding=encoding, newline="") as handle:
+                cells = [c for row in csv.reader(handle, delimiter=separator) for c in row]
+            risky = [c for c in cells if c.startswith(FORMULA_START) and not _number(c)]
+            assert not risky, (path.name, risky[:3])
+
+
+def _number(cell: str) -> bool:
+    try:
+        float(cell.replace(",", "."))
+    except ValueError:
+        return False
+    return True

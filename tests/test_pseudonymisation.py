@@ -130,3 +130,21 @@ def test_fuzzed_no_known_identifier_survives(identifiers, separators):
             glued_before = identifier[0].isalnum() and start > 0 and blanked[start - 1].isalnum()
             glued_after = identifier[-1].isalnum() and end < len(blanked) and blanked[end].isalnum()
             assert glued_before or glued_after, (identifier, text, out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    identifiers=st.lists(identifier_text, min_size=1, max_size=8, unique=True),
+    noise=st.lists(identifier_text, max_size=4),
+    separators=st.lists(
+        st.sampled_from([" ", ", ", ";", "-", ".", "\n"]), min_size=13, max_size=13
+    ),  # fmt: skip
+)
+def test_fuzzed_identifiers_kept_for_the_texts_change_nothing(identifiers, noise, separators):
+    """An automaton of only the identifiers that can stand in the texts replaces the same."""
+    words = identifiers[: len(identifiers) // 2] + noise
+    text = "".join(w + s for w, s in zip(words, separators, strict=False))
+    tables = {"convicts": pd.DataFrame({"convict_id": identifiers})}
+    every, kept = known_identifiers(tables), known_identifiers(tables, [text])
+    assert kept.private <= every.private
+    assert kept.replace(text, Pseudonymiser(KEY)) == every.replace(text, Pseudonymiser(KEY))

@@ -229,7 +229,13 @@ def run(
         dask_address=dask_address,
         dask_workers=dask_workers,
     )
+    had_key = settings.key_path.exists()
     preflight(settings)  # a drop, key or store that cannot be used is refused before Prefect starts
+    if not had_key:
+        typer.echo(
+            f"Created the office key {settings.key_path}. Every later run of this store must use "
+            "it (--key or ANOMALY_KEY_FILE): keep it, back it up, never send it."
+        )
     result = _run_flow(oversight_run, settings)
     typer.echo(
         f"{result['raised']} cases raised ({result['quiet']} dismissed ones kept quiet), "
@@ -253,6 +259,7 @@ def demo(
     from pipelines.run_settings import RunSettings
 
     from anomaly.evaluation import evaluate as score_cases
+    from anomaly.office_files import read_csv, write_csv
     from anomaly.synthetic.drop_writing import write_world
     from anomaly.synthetic.scheme_registry import build_world
 
@@ -263,10 +270,10 @@ def demo(
     result = _run_flow(oversight_run, settings)
     typer.echo("[3/3] scoring the cases against the planted truth ...")
     run_dir = out / "run"
-    flags = pd.read_csv(run_dir / "flags.csv", dtype=str)
-    cases = pd.read_csv(run_dir / "cases.csv", dtype={"subject_id": str, "evidence": str})
+    flags = read_csv(run_dir / "flags.csv", dtype=str)
+    cases = read_csv(run_dir / "cases.csv", dtype={"subject_id": str, "evidence": str})
     evaluation = score_cases(cases, pd.read_csv(out / "labels.csv", dtype=str), flags)
-    evaluation.table.to_csv(run_dir / "evaluation.csv", index=False)
+    write_csv(evaluation.table, run_dir / "evaluation.csv")
     all_row = evaluation.table.iloc[-1]
     typer.echo(
         f"{result['raised']} cases; planted instances caught in the top {evaluation.k}: "
@@ -412,21 +419,22 @@ def evaluate(
 
     from anomaly.evaluation import evaluate as score
     from anomaly.evaluation import noise_outcome
+    from anomaly.office_files import read_csv, write_csv
 
     cases_file, flags_file = out / "cases.csv", out / "flags.csv"
     for needed in (labels, cases_file):
         if not needed.exists():
             typer.echo(f"error: {needed} not found", err=True)
             raise typer.Exit(code=2)
-    flags = pd.read_csv(flags_file, dtype=str) if flags_file.exists() else None
-    cases = pd.read_csv(cases_file, dtype={"subject_id": str, "evidence": str})
+    flags = read_csv(flags_file, dtype=str) if flags_file.exists() else None
+    cases = read_csv(cases_file, dtype={"subject_id": str, "evidence": str})
     result = score(cases, pd.read_csv(labels, dtype=str), flags, k)
     if noise is not None:
         broken = pd.read_csv(noise, dtype={"record_id": str})
-        held = {p.stem: pd.read_csv(p, dtype=str) for p in (out / "quarantine").glob("*.csv")}
-        findings = pd.read_csv(out / "validation_findings.csv", dtype=str)
+        held = {p.stem: read_csv(p, dtype=str) for p in (out / "quarantine").glob("*.csv")}
+        findings = read_csv(out / "validation_findings.csv", dtype=str)
         result = dataclasses.replace(result, noise=noise_outcome(broken, held, findings))
-    result.table.to_csv(out / "evaluation.csv", index=False)
+    write_csv(result.table, out / "evaluation.csv")
     typer.echo(result.text(), nl=False)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable
 
 import ahocorasick
@@ -41,6 +42,7 @@ VOCABULARY_COLUMNS = frozenset(
     {"rule", "rules", "table", "subject_type", "status", "first_seen", "severity", "kind"}
 )
 EXPORT_IDS = {"case_id": "C", "flag_id": "F"}
+WORD = re.compile(r"[^\W_]+")  # letters and digits: what an identifier may not be glued to
 
 
 class Pseudonymiser:
@@ -130,17 +132,50 @@ class KnownIdentifiers:
         return chosen
 
 
-def known_identifiers(tables: dict[str, pd.DataFrame]) -> KnownIdentifiers:
-    """The identifiers of a registry's tables: keys, and document, order and protocol numbers."""
-    private: set[str] = set()
-    public: set[str] = set()
+def known_identifiers(
+    tables: dict[str, pd.DataFrame], texts: Iterable[str] | None = None
+) -> KnownIdentifiers:
+    """The identifiers of a registry's tables: keys, and document, order and protocol numbers.
+
+    With ``texts``, only the identifiers that can stand in them: an
+    identifier standing alone in a text has each of its words (runs of
+    letters and digits) as a whole word of the text, so one whose first or
+    last word the texts do not hold cannot be there. A national registry has
+    about a million identifiers and an export a few thousand words: the
+    automaton is then built from a few thousand.
+    """
+    words = None if texts is None else {w for text in texts for w in WORD.findall(text)}
+    private: list[pd.Series] = []
+    public: list[pd.Series] = []
     for table, columns in identifier_columns().items():
         frame = tables.get(table, pd.DataFrame())
         for column in columns:
             if column in frame.columns:
-                values = set(frame[column].dropna().astype(str).str.strip())
-                (public if table in PUBLIC_TABLES else private).update(values)
-    return KnownIdentifiers(private, public)
+                values = frame[column].dropna().astype("string[pyarrow]").str.strip()
+                if words is not None:
+                    values = values[_may_stand_in(values, words)]
+                (public if table in PUBLIC_TABLES else private).append(values)
+    return KnownIdentifiers(_union(private), _union(public))
+
+
+def _may_stand_in(values: pd.Series, words: set[str]) -> pd.Series:
+    """Identifiers whose first and last words are words of the texts (or that have no word).
+
+    Most identifiers are one plain ASCII word (``CV101340``): for them this is
+    one hash lookup. The others (``CV 102489``, Cyrillic, punctuation) are
+    split into words by Python's ``WORD``, the definition ``replace`` uses."""
+    plain = values.str.fullmatch(r"[0-9A-Za-z]+").fillna(False).astype(bool)
+    possible = plain & values.isin(words)
+    other = values[~plain].astype(object)
+    if len(other):
+        first = other.str.extract(r"^[\W_]*([^\W_]+)", expand=False)
+        last = other.str.extract(r"([^\W_]+)[\W_]*$", expand=False)
+        possible[~plain] = (first.isna() | (first.isin(words) & last.isin(words))).to_numpy()
+    return possible
+
+
+def _union(parts: list[pd.Series]) -> set[str]:
+    return {str(v) for part in parts for v in part.dropna()}
 
 
 def identifier_columns() -> dict[str, list[str]]:
@@ -154,9 +189,14 @@ def identifier_columns() -> dict[str, list[str]]:
 
 def _stands_alone(text: str, start: int, end: int) -> bool:
     """Not glued to a letter or digit where the identifier itself begins or ends with one."""
-    if text[start].isalnum() and start > 0 and text[start - 1].isalnum():
+    if _word_char(text[start]) and start > 0 and _word_char(text[start - 1]):
         return False
-    return not (text[end - 1].isalnum() and end < len(text) and text[end].isalnum())
+    return not (_word_char(text[end - 1]) and end < len(text) and _word_char(text[end]))
+
+
+def _word_char(character: str) -> bool:
+    """A letter or a digit, by the same definition ``WORD`` uses."""
+    return WORD.fullmatch(character) is not None
 
 
 def _is_text(values: pd.Series) -> bool:
