@@ -21,6 +21,7 @@ from typing import Any
 from prefect import flow
 
 from anomaly.contracts import load_contracts
+from anomaly.known_failures import run_as_script
 from anomaly.office_files import private_umask
 from anomaly.records import check_drop
 from anomaly.rulebook import load_rulebook
@@ -84,4 +85,4 @@ def _score(settings: RunSettings) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(oversight_run(RunSettings(drop=Path(sys.argv[1]), out=Path(sys.argv[2]))))
+    run_as_script(lambda: oversight_run(RunSettings(drop=Path(sys.argv[1]), out=Path(sys.argv[2]))))

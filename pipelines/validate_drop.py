@@ -17,7 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from anomaly.contracts import load_contracts
-from anomaly.known_failures import retry_transient_only
+from anomaly.known_failures import retry_transient_only, run_as_script
 from anomaly.records import load_drop
 from anomaly.validation import validate_drop
 from anomaly.validation_report import summary_text, write_validation
@@ -50,4 +50,4 @@ def validate_drop_flow(drop: Path, out: Path, contracts: Path | None = None) -> 
 
 
 if __name__ == "__main__":
-    validate_drop_flow(Path(sys.argv[1]), Path(sys.argv[2]))
+    run_as_script(lambda: validate_drop_flow(Path(sys.argv[1]), Path(sys.argv[2]))["totals"])

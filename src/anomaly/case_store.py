@@ -29,9 +29,11 @@ Tables::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,18 +166,11 @@ class CaseStore:
 
     def commit(self, plan: RunPlan, key_fingerprint: str | None = None) -> None:
         """Write a planned run, its verdicts and the key's fingerprint in one transaction."""
-        self.db.execute("BEGIN TRANSACTION")
-        try:
-            for row in plan.verdicts.itertuples(index=False):
-                self._insert_verdict(row.case_id, row.verdict, row.reason, row.analyst,
-                                     row.evidence_at_verdict)  # fmt: skip
+        with self._transaction():
+            self._insert_verdicts(plan.verdicts)
             self._write(plan.cases, plan.run_id, plan.day.date())
             if key_fingerprint is not None and self.key_fingerprint() is None:
                 self.db.execute("INSERT INTO office VALUES (?)", [key_fingerprint])
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def record_run(
         self,
@@ -195,18 +190,15 @@ class CaseStore:
         """Record an analyst's verdict on a known case."""
         one = pd.DataFrame([[case_id, verdict, reason, analyst, ""]],
                            columns=[*VERDICT_COLUMNS, "where"])  # fmt: skip
-        for row in self._new_verdicts(one).itertuples(index=False):
-            self._insert_verdict(row.case_id, row.verdict, row.reason, row.analyst,
-                                 row.evidence_at_verdict)  # fmt: skip
+        verdicts = self._new_verdicts(one)
+        with self._transaction():
+            self._insert_verdicts(verdicts)
 
     def apply_feedback_file(self, path: Path | str) -> int:
         """Record every verdict of a CSV (case_id, verdict, reason, analyst); return how many."""
         verdicts = self._new_verdicts(read_feedback(path))
-        self.db.execute("BEGIN TRANSACTION")
-        for row in verdicts.itertuples(index=False):
-            self._insert_verdict(row.case_id, row.verdict, row.reason, row.analyst,
-                                 row.evidence_at_verdict)  # fmt: skip
-        self.db.execute("COMMIT")
+        with self._transaction():
+            self._insert_verdicts(verdicts)
         return len(verdicts)
 
     def history(self, case_id: str) -> pd.DataFrame:
@@ -244,14 +236,26 @@ class CaseStore:
                          evidence[row.case_id]])  # fmt: skip
         return pd.DataFrame(rows, columns=columns)
 
-    def _insert_verdict(
-        self, case_id: str, verdict: str, reason: str, analyst: str, evidence: str
-    ) -> None:
-        self.db.execute(
-            "INSERT INTO verdicts VALUES (?, ?, ?, ?, current_timestamp, ?)",
-            [case_id, verdict, reason, analyst, evidence],
-        )
-        self.db.execute("UPDATE cases SET status = ? WHERE case_id = ?", [verdict, case_id])
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """All or nothing: a failure, or a kill, leaves the store as it was."""
+        self.db.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _insert_verdicts(self, verdicts: pd.DataFrame) -> None:
+        for row in verdicts.itertuples(index=False):
+            self.db.execute(
+                "INSERT INTO verdicts VALUES (?, ?, ?, ?, current_timestamp, ?)",
+                [row.case_id, row.verdict, row.reason, row.analyst, row.evidence_at_verdict],
+            )
+            self.db.execute(
+                "UPDATE cases SET status = ? WHERE case_id = ?", [row.verdict, row.case_id]
+            )
 
     def _latest_verdicts(self, pending: pd.DataFrame | None) -> pd.DataFrame:
         """Each case's latest verdict; ``pending`` ones (not yet written) count as the latest."""

@@ -15,6 +15,8 @@ retrying it only delays the message.
 from __future__ import annotations
 
 import errno
+import sys
+from collections.abc import Callable
 from typing import Any
 
 EXIT_KNOWN_FAILURE = 2
@@ -86,3 +88,15 @@ def as_known_failure(error: BaseException) -> KnownFailure | None:
         reason = error.strerror or type(error).__name__
         return OutputError(f"{error.filename}: {reason}")
     return None
+
+
+def run_as_script(run: Callable[[], object]) -> None:
+    """Run a module's ``__main__`` work: print its result, or a known failure in one line."""
+    try:
+        print(run())
+    except Exception as error:
+        known = as_known_failure(error)
+        if known is None:
+            raise
+        print(f"error: {known}", file=sys.stderr)
+        sys.exit(EXIT_KNOWN_FAILURE)
