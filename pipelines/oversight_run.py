@@ -13,6 +13,7 @@ same files, byte for byte.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 from prefect import flow
 
 from anomaly.contracts import load_contracts
-from anomaly.known_failures import run_as_script
+from anomaly.known_failures import OutputError, run_as_script
 from anomaly.office_files import private_umask
 from anomaly.records import check_drop
 from anomaly.rulebook import load_rulebook
@@ -48,7 +49,20 @@ def preflight(settings: RunSettings) -> None:
     load_rulebook(settings.rules)
     load_contracts(settings.contracts)
     with private_umask():
+        _check_writable(settings.out.parent)
         checked_key(settings)
+
+
+def _check_writable(folder: Path) -> None:
+    """The folder that will hold the run folder exists (or is made) and can be written."""
+    for above in (folder, *folder.parents):
+        if above.exists():
+            if not above.is_dir():
+                raise OutputError(f"{above}: not a folder, the run folder cannot go inside it")
+            break
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{folder}: cannot write the run folder here (permission denied)")
 
 
 @flow(name="oversight-run")

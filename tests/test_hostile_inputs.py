@@ -224,3 +224,21 @@ def test_fuzzed_bytes_give_rows_or_one_clear_error(tmp_path, body, separator):
     if b'"' not in body and b"\r" not in body:  # one record per line: none may go missing
         lines = [line for line in body.split(b"\n") if line.strip(b" \t")]
         assert loaded.rows_read == len(lines)
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=st.integers(min_value=-(2**70), max_value=2**70), padding=st.sampled_from(["", " "]))
+def test_fuzzed_integers_are_exact_within_64_bits_and_unreadable_beyond(number, padding):
+    from anomaly.cell_parsing import STRING, parse_column
+    from anomaly.record_schema import Column, Kind
+
+    cells = pd.Series([f"{padding}{number}{padding}", f"{number}.0"], dtype=STRING)
+    typed, unreadable = parse_column(cells, Column("capacity", Kind.INT))
+    fits = -(2**63) <= number < 2**63
+    assert bool(unreadable.iloc[0]) is not fits
+    if fits:
+        assert int(typed.iloc[0]) == number
+    exact_in_decimal_form = abs(number) < 2**53
+    assert bool(unreadable.iloc[1]) is not exact_in_decimal_form
+    if exact_in_decimal_form:
+        assert int(typed.iloc[1]) == number
