@@ -135,6 +135,18 @@ def test_a_hostile_drop_is_refused_in_one_line_with_exit_2(probe, drop, tmp_path
     assert not (tmp_path / "out").exists()  # nothing half-written
 
 
+@pytest.mark.parametrize("probe", REFUSED)
+def test_anomaly_run_refuses_the_same_drops_the_same_way(probe, prefect_server, drop, tmp_path):
+    """``run`` says what ``validate`` says (most before Prefect starts), and writes nothing."""
+    build, expected = REFUSED[probe]
+    build(drop)
+    out = tmp_path / "runs" / "run"
+    result = CliRunner().invoke(app, ["run", str(drop), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and expected in result.output, result.output
+    assert not out.exists() and not list(out.parent.glob(".run.partial-*"))
+
+
 def judged(validate, drop: Path, table: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     result = validate(drop)
     outcome = result.tables[table]

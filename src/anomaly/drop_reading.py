@@ -121,6 +121,8 @@ def read_header(path: Path) -> list[str]:
     if suffix == ".csv":
         _refuse_utf16(path)
         first_line = _first_line(path)
+        if not first_line.strip():
+            raise DropFormatError(f"{path}: the file is empty or has no header line")
         separator = ";" if first_line.count(b";") > first_line.count(b",") else ","
         try:
             text = first_line.decode("utf-8-sig")
