@@ -14,7 +14,6 @@ same files, byte for byte.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from anomaly.known_failures import OutputError, run_as_script
 from anomaly.office_files import private_umask
 from anomaly.records import check_drop
 from anomaly.rulebook import load_rulebook
-from anomaly.run_folder import latest_drop, publish_run, staging_folder
+from anomaly.run_folder import latest_drop, staged_run
 from pipelines.ingest import ingest_flow
 from pipelines.report_run import (
     checked_key,
@@ -72,18 +71,14 @@ def oversight_run(settings: RunSettings) -> dict[str, Any]:
         preflight(settings)
         drop = ingest_flow(settings.drop)
         run_id = f"{settings.day.isoformat()}-{drop.name}"
-        staging = staging_folder(settings.out)
-        work = settings.model_copy(
-            update={"out": staging, "store": settings.store_path, "key": settings.key_path}
-        )
-        try:
+        with staged_run(settings.out) as staging:
+            work = settings.model_copy(
+                update={"out": staging, "store": settings.store_path, "key": settings.key_path}
+            )
             summary = validate_drop_flow(drop, work.out, work.contracts)
             scoring = _score(work)
             report = report_flow(work, run_id)
-            publish_run(staging, settings.out)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)  # gone already when published
-        commit_store(settings, report.pop("plan"))
+        commit_store(settings, report.pop("plan"))  # last: the folder is in place
     publish_summary(run_summary_markdown(run_id, summary, scoring, report))
     report["report"] = str(settings.out / report["report"])
     return {"run_id": run_id, "drop": str(drop), **scoring, **report}

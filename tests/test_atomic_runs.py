@@ -30,7 +30,7 @@ STAGES = {
     "store plan": "anomaly.case_store:CaseStore.plan_run",
     "report": "pipelines.report_run:render_report",
     "export": "pipelines.report_run:known_identifiers",
-    "folder renamed": "pipelines.oversight_run:publish_run",
+    "folder renamed": "anomaly.run_folder:publish_run",
     "store transaction": "anomaly.case_store:CaseStore._write",
     "store committed": "anomaly.case_store:CaseStore.commit",
 }

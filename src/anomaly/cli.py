@@ -10,10 +10,8 @@ Ctrl-C does, so that Prefect's temporary server ends with it.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -77,23 +75,6 @@ def _terminated(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # unwinds the run: atexit handlers stop Prefect's temporary server
 
 
-@contextlib.contextmanager
-def _staged(out: Path) -> Iterator[Path]:
-    """Write into a staging folder beside ``out``; it replaces ``out`` only when complete."""
-    import shutil
-
-    from anomaly.office_files import private_umask
-    from anomaly.run_folder import publish_run, staging_folder
-
-    with private_umask():
-        staging = staging_folder(out)
-        try:
-            yield staging
-            publish_run(staging, out)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-
-
 @app.command()
 def validate(
     drop: Annotated[Path, typer.Argument(help="Folder of a registry drop (one file per table).")],
@@ -114,11 +95,12 @@ def validate(
     """
     from anomaly.contracts import load_contracts
     from anomaly.records import load_drop
+    from anomaly.run_folder import staged_run
     from anomaly.validation import validate_drop
     from anomaly.validation_report import summary_text, write_validation
 
     result = validate_drop(load_drop(drop), load_contracts(contracts))
-    with _staged(out) as staging:
+    with staged_run(out) as staging:
         summary = write_validation(result, staging)
     typer.echo(summary_text(summary), nl=False)
     typer.echo(f"Quarantine and summary written to {out}")
@@ -145,6 +127,7 @@ def score(
     from anomaly.records import load_drop
     from anomaly.registry_snapshot import Snapshot, quarantined_subjects
     from anomaly.rulebook import load_rulebook
+    from anomaly.run_folder import staged_run
     from anomaly.scoring import score as score_snapshot
     from anomaly.validation import validate_drop
     from anomaly.validation_report import write_validation
@@ -163,7 +146,7 @@ def score(
         quarantined_subjects(result.quarantine),
     )
     scored = score_snapshot(snapshot)
-    with _staged(out) as staging:
+    with staged_run(out) as staging:
         summary = write_validation(result, staging)
         write_scored(scored, staging)
     totals = summary["totals"]

@@ -15,17 +15,19 @@ either the previous complete run or the new complete run, never half of one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from anomaly.drop_reading import DropFormatError
-from anomaly.office_files import read_csv
+from anomaly.office_files import private_umask, read_csv
 from anomaly.record_schema import TABLES
 from anomaly.registry_snapshot import Snapshot, quarantined_subjects
 from anomaly.rulebook import Rulebook
@@ -119,6 +121,21 @@ def _extracted_at(drop: Path) -> str:
     if manifest.exists():
         return str(json.loads(manifest.read_text(encoding="utf-8")).get("extracted_at", ""))
     return ""
+
+
+@contextlib.contextmanager
+def staged_run(out: Path | str) -> Iterator[Path]:
+    """A staging folder to write a run into; it replaces ``out`` when the block ends normally.
+
+    Files and folders created meanwhile are owner-only. On an error the
+    staging folder is removed and ``out`` is left as it was."""
+    with private_umask():
+        staging = staging_folder(out)
+        try:
+            yield staging
+            publish_run(staging, out)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)  # gone already when published
 
 
 def staging_folder(out: Path | str) -> Path:
