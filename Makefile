@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint browser
+.PHONY: setup demo test lint browser wheel-demo
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,16 @@ lint: setup
 	$(BIN)/ruff check src pipelines tests benchmarks
 	$(BIN)/ruff format --check src pipelines tests benchmarks
 	$(BIN)/mypy
+
+# What a user installs: the wheel alone, in a fresh venv, run from outside the
+# checkout; its report must carry the rule pages.
+WHEEL_DIR := dist/wheel-demo
+wheel-demo: setup
+	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)
+	$(BIN)/pip wheel --no-deps --quiet -w $(WHEEL_DIR) .
+	$(PYTHON) -m venv $(WHEEL_DIR)/venv
+	$(WHEEL_DIR)/venv/bin/pip install --quiet --upgrade pip
+	$(WHEEL_DIR)/venv/bin/pip install --quiet -c constraints.txt $(WHEEL_DIR)/anomaly-*.whl
+	cd "$$(mktemp -d)" && $(CURDIR)/$(WHEEL_DIR)/venv/bin/anomaly demo --out demo --scale tiny \
+	  && grep -q 'id="rule-VIS-KIN"' demo/run/report.html \
+	  && echo "wheel demo in $$PWD: the report carries the rule pages"

@@ -20,8 +20,9 @@ import pandas as pd
 from anomaly import report_figures as figures
 from anomaly.record_schema import TABLES_BY_NAME, evidence_refs
 from anomaly.rulebook import Rulebook
+from anomaly.shipped_files import shipped_folder
 
-RULE_PAGES = Path(__file__).resolve().parents[2] / "docs" / "rules"
+RULE_PAGES = shipped_folder("rule_pages")
 TOP_CASES = 20
 TIMELINES = 10
 EVIDENCE_COLUMNS = {

@@ -41,13 +41,14 @@ from typing import Any, Literal
 import pandas as pd
 
 from anomaly.known_failures import KnownFailure
+from anomaly.shipped_files import shipped_folder
 
 Severity = Literal["hard", "soft"]
 REFERENCE_SUFFIX = "__refers"
 PARENT_SUFFIX = "__parent_kept"
 FIRST_COPY = "__first_copy"
 ONLY_COPY = "__only_copy"
-DEFAULT_CONTRACTS = Path(__file__).resolve().parents[2] / "data_contracts"
+DEFAULT_CONTRACTS = shipped_folder("data_contracts")
 FAILURE_COLUMNS = ["source_line", "check"]
 
 
@@ -109,7 +110,7 @@ class ContractSuite:
 
 
 def contracts_folder(folder: Path | str | None = None) -> Path:
-    """The folder of suites: the argument, ``$ANOMALY_CONTRACTS``, or the repository's."""
+    """The folder of suites: the argument, ``$ANOMALY_CONTRACTS``, or the shipped ones."""
     chosen = Path(folder or os.environ.get("ANOMALY_CONTRACTS") or DEFAULT_CONTRACTS)
     if not chosen.is_dir():
         raise ContractError(f"{chosen}: data contracts folder not found")
