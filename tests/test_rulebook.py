@@ -30,13 +30,50 @@ def test_a_user_file_overrides_only_what_it_names(tmp_path):
     override.write_text(
         "visits:\n  quotas:\n    medium: {regular: [7, 5]}\n"
         "record_keeping:\n"
-        "  backdating_tolerance_days: {value: 14, source: 'our office'}\n"
+        "  backdating_tolerance_days: {value: 14, reason: 'entries typed within two weeks',\n"
+        "                              set_by: akhmetova, set_on: 2026-11-30}\n"
     )
     rb = load_rulebook(override)
     assert rb.quota("medium", "regular") == (7, 5)
     assert rb.quota("medium", "light") == (8, 6)  # merged, not replaced
     assert rb.quota("maximum", "regular") == (4, 3)
     assert rb.record_keeping.backdating_tolerance_days.value == 14
+
+
+def test_an_override_carries_its_own_provenance_not_the_laws(tmp_path):
+    """Issue 14: {value: 14} once kept the law's source and assumed mark."""
+    override = tmp_path / "mine.yaml"
+    override.write_text(
+        "record_keeping:\n"
+        "  backdating_tolerance_days: {value: 14, reason: 'entries typed within two weeks',\n"
+        "                              set_by: akhmetova, set_on: 2026-11-30}\n"
+    )
+    [(key, param)] = load_rulebook(override).overridden_values()
+    assert key == "record_keeping.backdating_tolerance_days"
+    assert param.source == "office override" and not param.assumed
+    assert (param.reason, param.set_by, str(param.set_on)) == (
+        "entries typed within two weeks",
+        "akhmetova",
+        "2026-11-30",
+    )
+    assert param.replaced.startswith("30 (")
+    assert key not in {k for k, _, _ in load_rulebook(override).assumed_values()}
+
+
+def test_an_override_without_a_reason_is_refused(tmp_path):
+    override = tmp_path / "mine.yaml"
+    override.write_text("record_keeping:\n  backdating_tolerance_days: 14\n")
+    with pytest.raises(
+        RulebookError, match="backdating_tolerance_days: an override needs a reason"
+    ):
+        load_rulebook(override)
+
+
+def test_a_value_of_the_wrong_type_is_refused_by_name(tmp_path):
+    override = tmp_path / "mine.yaml"
+    override.write_text("visits:\n  long_visit_days: {value: thirty, reason: 'typed in words'}\n")
+    with pytest.raises(RulebookError, match="visits.long_visit_days.value"):
+        load_rulebook(override)
 
 
 def test_a_malformed_quota_is_refused_by_name(tmp_path):
@@ -48,6 +85,6 @@ def test_a_malformed_quota_is_refused_by_name(tmp_path):
 
 def test_unknown_keys_are_refused_by_name(tmp_path):
     override = tmp_path / "typo.yaml"
-    override.write_text("degrees:\n  positive_one_clean_months: {value: 2, source: x}\n")
+    override.write_text("degrees:\n  positive_one_clean_months: {value: 2, reason: x}\n")
     with pytest.raises(RulebookError, match="positive_one_clean_months"):
         load_rulebook(override)

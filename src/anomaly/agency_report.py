@@ -98,6 +98,7 @@ def _context(inputs: ReportInputs) -> dict[str, Any]:
         "not_run": outcomes[outcomes["status"].ne("ran")].to_dict("records"),
         "insufficient": lacking.reset_index().to_dict("records"),
         "assumed": inputs.rulebook.assumed_values(),
+        "overridden": inputs.rulebook.overridden_values(),
         "rule_outcomes": _records(outcomes),
         "loud": _records(outcomes[outcomes["damping"].lt(1)]),
         "concentrated": _records(

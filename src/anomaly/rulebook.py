@@ -3,13 +3,26 @@
 The defaults ship as ``rulebook.yaml`` beside this module. A user file with
 the same structure overrides any subset of them; the merged result is
 validated and an error names the offending key.
+
+Every value is typed: a count is an integer, a share a number, a list a list
+(``"thirty"`` is refused). An office's override of a value says why::
+
+    record_keeping:
+      backdating_tolerance_days: {value: 14, reason: "our office types entries within two weeks",
+                                  set_by: akhmetova, set_on: 2026-11-30}
+
+and the value in force then carries ``source: office override``, the reason,
+who set it and when, and what it replaced; the report lists it. An override
+without a reason is refused. Tables (quotas, periods by level, the evidence
+class of each rule) are laid over key by key.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -25,13 +38,21 @@ class RulebookError(KnownFailure, ValueError):
     """A rule book file that cannot be read or does not validate."""
 
 
-class Param(BaseModel):
-    """One value with its source and whether it is assumed."""
+OFFICE_OVERRIDE = "office override"
+T = TypeVar("T")
+
+
+class Param(BaseModel, Generic[T]):
+    """One value with its source and whether it is assumed; an override also says why."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    value: Any
+    value: T
     source: str
     assumed: bool = False
+    reason: str | None = None  # an office override: why, who, when, and what it replaced
+    set_by: str | None = None
+    set_on: dt.date | None = None
+    replaced: str | None = None
 
 
 class ConditionPeriods(BaseModel):
@@ -45,21 +66,21 @@ class ConditionPeriods(BaseModel):
 class Degrees(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
-    positive_1_clean_months: Param
-    positive_2_months_after_1: Param
-    positive_3_months_after_2: Param
-    negative_lookback_months: Param
-    negative_2_min_penalties: Param
+    positive_1_clean_months: Param[int]
+    positive_2_months_after_1: Param[int]
+    positive_3_months_after_2: Param[int]
+    negative_lookback_months: Param[int]
+    negative_2_min_penalties: Param[int]
 
 
 class Conditions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
     by_level: dict[str, ConditionPeriods]
-    complete_light_counts_sentence: Param
-    juvenile_strict_to_regular: Param
-    mixed_as_medium: Param
-    light_requires_work: Param
+    complete_light_counts_sentence: Param[bool]
+    juvenile_strict_to_regular: Param[int]
+    mixed_as_medium: Param[bool]
+    light_requires_work: Param[bool]
 
     @field_validator("by_level")
     @classmethod
@@ -73,12 +94,12 @@ class Conditions(BaseModel):
 class Visits(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
-    short_visit_hours: Param
-    short_visit_tolerance_hours: Param
-    long_visit_days: Param
-    long_visit_days_before_2015: Param
-    entitled_relations: Param
-    kin_registration_lead_days: Param
+    short_visit_hours: Param[int]
+    short_visit_tolerance_hours: Param[int]
+    long_visit_days: Param[int]
+    long_visit_days_before_2015: Param[int]
+    entitled_relations: Param[list[str]]
+    kin_registration_lead_days: Param[int]
     quotas: dict[str, Any]
 
     @field_validator("quotas")
@@ -102,7 +123,7 @@ class Visits(BaseModel):
 class Transfers(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
-    reorganization_window_days: Param
+    reorganization_window_days: Param[int]
 
 
 class Authority(BaseModel):
@@ -110,9 +131,9 @@ class Authority(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
-    decides: Param
-    acting: Param
-    everywhere: Param
+    decides: Param[dict[str, list[str]]]
+    acting: Param[dict[str, list[str]]]
+    everywhere: Param[list[str]]
 
 
 class InstitutionRoles(BaseModel):
@@ -120,10 +141,10 @@ class InstitutionRoles(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
-    hospital_medical_share: Param
-    hospital_median_stay_days: Param
-    hospital_min_arrivals: Param
-    womens_share: Param
+    hospital_medical_share: Param[float]
+    hospital_median_stay_days: Param[int]
+    hospital_min_arrivals: Param[int]
+    womens_share: Param[float]
 
 
 class Scoring(BaseModel):
@@ -131,19 +152,19 @@ class Scoring(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
-    evidence_classes: dict[str, Param]
+    evidence_classes: dict[str, Param[float]]
     rule_evidence: dict[str, str]
-    review_period_months: Param
-    history_half_life_years: Param
-    history_floor: Param
-    statistical_weight: Param
-    statistical_threshold: Param
-    incomplete_evidence_factor: Param
-    case_threshold: Param
+    review_period_months: Param[int]
+    history_half_life_years: Param[float]
+    history_floor: Param[float]
+    statistical_weight: Param[dict[str, float]]
+    statistical_threshold: Param[dict[str, float]]
+    incomplete_evidence_factor: Param[float]
+    case_threshold: Param[float]
 
     @field_validator("evidence_classes")
     @classmethod
-    def _strength_in_range(cls, value: dict[str, Param]) -> dict[str, Param]:
+    def _strength_in_range(cls, value: dict[str, Param[float]]) -> dict[str, Param[float]]:
         for name, strength in value.items():
             if not 0 < strength.value <= 1:
                 raise ValueError(
@@ -166,17 +187,17 @@ class RuleHealth(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
-    expected_per_1000: Param
-    over_firing_factor: Param
-    even_share: Param
-    min_institution_records: Param
-    damping_floor: Param
+    expected_per_1000: Param[float]
+    over_firing_factor: Param[float]
+    even_share: Param[float]
+    min_institution_records: Param[int]
+    damping_floor: Param[float]
 
 
 class RecordKeeping(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
-    backdating_tolerance_days: Param
+    backdating_tolerance_days: Param[int]
 
 
 class Rulebook(BaseModel):
@@ -207,24 +228,21 @@ class Rulebook(BaseModel):
 
     def assumed_values(self) -> list[tuple[str, Any, str]]:
         """(key, value, source) of every value marked assumed, for the report."""
+        return [(key, p.value, p.source) for key, p in self.params() if p.assumed]
+
+    def overridden_values(self) -> list[tuple[str, Param]]:
+        """(key, value in force) of every value an office file overrode, for the report."""
+        return [(key, p) for key, p in self.params() if p.source == OFFICE_OVERRIDE]
+
+    def params(self) -> list[tuple[str, Param]]:
+        """Every valued parameter, with its dotted key."""
         found = []
-        for section in (
-            "degrees",
-            "conditions",
-            "visits",
-            "transfers",
-            "authority",
-            "institution_roles",
-            "record_keeping",
-            "rule_health",
-            "scoring",
-        ):
-            for key, item in getattr(self, section):
-                if isinstance(item, Param) and item.assumed:
-                    found.append((f"{section}.{key}", item.value, item.source))
+        for section, content in self:
+            for key, item in content:
+                if isinstance(item, Param):
+                    found.append((f"{section}.{key}", item))
         for name, strength in self.scoring.evidence_classes.items():
-            if strength.assumed:
-                found.append((f"scoring.evidence_classes.{name}", strength.value, strength.source))
+            found.append((f"scoring.evidence_classes.{name}", strength))
         return found
 
 
@@ -232,7 +250,7 @@ def load_rulebook(override: Path | str | None = None) -> Rulebook:
     """The shipped rule book, with a user file's values laid over it."""
     data = _read(DEFAULT_RULEBOOK)
     if override is not None:
-        data = _merge(data, _read(Path(override)))
+        data = _merge(data, _read(Path(override)), f"{override}: ")
     try:
         return Rulebook.model_validate(data)
     except ValidationError as error:
@@ -253,11 +271,36 @@ def _read(path: Path) -> dict[str, Any]:
     return content
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def _merge(base: dict[str, Any], override: dict[str, Any], where: str) -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            merged[key] = _merge(base[key], value)
+        if _is_param(base.get(key)):
+            merged[key] = _overridden(base[key], value, f"{where}{key}")
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = _merge(base[key], value, f"{where}{key}.")
         else:
             merged[key] = value
     return merged
+
+
+def _is_param(item: object) -> bool:
+    return isinstance(item, dict) and "value" in item and "source" in item
+
+
+def _overridden(shipped: dict[str, Any], given: object, key: str) -> dict[str, Any]:
+    """The value an office file sets, with why, who and when, and what it replaced."""
+    given = given if isinstance(given, dict) and "value" in given else {"value": given}
+    reason = str(given.get("reason") or "").strip()
+    if not reason:
+        raise RulebookError(
+            f"{key}: an override needs a reason (value: ..., reason: ..., set_by: ..., "
+            "set_on: YYYY-MM-DD)"
+        )
+    unknown = set(given) - {"value", "reason", "set_by", "set_on"}
+    if unknown:
+        raise RulebookError(f"{key}: unknown field(s) {', '.join(sorted(unknown))}")
+    return {
+        "value": given["value"], "source": OFFICE_OVERRIDE, "assumed": False, "reason": reason,
+        "set_by": given.get("set_by"), "set_on": given.get("set_on"),
+        "replaced": f"{shipped['value']!r} ({shipped['source']})",
+    }  # fmt: skip
