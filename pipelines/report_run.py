@@ -23,6 +23,7 @@ from anomaly.office_files import private_folder, read_csv, write_csv, write_text
 from anomaly.office_key import fingerprint, office_key
 from anomaly.pseudonymisation import Pseudonymiser, identifier_columns, known_identifiers
 from anomaly.rulebook import load_rulebook
+from anomaly.run_catalogue import RunFiles
 from anomaly.run_folder import read_accepted, read_scored, read_summary
 from pipelines.run_settings import RunSettings
 
@@ -48,8 +49,9 @@ def plan_store(settings: RunSettings, run_id: str) -> RunPlan:
     feedback = read_feedback(settings.feedback) if settings.feedback else None
     with CaseStore(settings.store_path) as store:
         plan = store.plan_run(scored["cases"], run_id, pd.Timestamp(settings.day), feedback)
-    write_csv(plan.stored.raised, settings.out / "raised_cases.csv")
-    write_csv(plan.stored.quiet, settings.out / "quiet_cases.csv")
+    files = RunFiles.of(settings.out)
+    write_csv(plan.stored.raised, files.raised_cases)
+    write_csv(plan.stored.quiet, files.quiet_cases)
     return plan
 
 
@@ -64,8 +66,9 @@ def commit_store(settings: RunSettings, plan: RunPlan) -> None:
 @task
 def write_report(settings: RunSettings, run_id: str) -> Path:
     scored = read_scored(settings.out)
-    raised = read_csv(settings.out / "raised_cases.csv", dtype={"subject_id": str})
-    quiet = read_csv(settings.out / "quiet_cases.csv", dtype={"subject_id": str})
+    files = RunFiles.of(settings.out)
+    raised = read_csv(files.raised_cases, dtype={"subject_id": str})
+    quiet = read_csv(files.quiet_cases, dtype={"subject_id": str})
     inputs = ReportInputs(
         run_id=run_id,
         summary=read_summary(settings.out),
@@ -77,7 +80,7 @@ def write_report(settings: RunSettings, run_id: str) -> Path:
         tables=read_accepted(settings.out),
         rulebook=load_rulebook(settings.rules),
     )
-    return write_text(settings.out / "report.html", render_report(inputs))
+    return write_text(files.report, render_report(inputs))
 
 
 def export_run(settings: RunSettings) -> pd.DataFrame:
@@ -85,16 +88,17 @@ def export_run(settings: RunSettings) -> pd.DataFrame:
 
     The mapping back stays in out/, with the office."""
     pseudonymise = Pseudonymiser(checked_key(settings))
-    raised = read_csv(settings.out / "raised_cases.csv", dtype=TEXT)[EXPORT_COLUMNS]
-    flags = read_csv(settings.out / "flags.csv", dtype=TEXT)
+    files = RunFiles.of(settings.out)
+    raised = read_csv(files.raised_cases, dtype=TEXT)[EXPORT_COLUMNS]
+    flags = read_csv(files.flags, dtype=TEXT)
     texts = [v for frame in (raised, flags) for column in frame.columns
              for v in frame[column] if isinstance(v, str)]  # fmt: skip
     known = known_identifiers(read_accepted(settings.out, columns=identifier_columns()), texts)
-    export = private_folder(settings.out / "export")
+    private_folder(files.export)
     public = pseudonymise.frame(raised, known)
-    write_csv(public, export / "cases.csv")
-    write_csv(pseudonymise.frame(flags, known), export / "flags.csv")
-    write_csv(pseudonymise.mapping_frame(), settings.out / "pseudonym_map.csv")
+    write_csv(public, files.export_cases)
+    write_csv(pseudonymise.frame(flags, known), files.export_flags)
+    write_csv(pseudonymise.mapping_frame(), files.pseudonym_map)
     return public
 
 
@@ -108,7 +112,7 @@ def write_export(settings: RunSettings) -> Path:
         key="top-cases", table=top.to_dict("records"),
         description="Top cases of the run (keyed case ids, pseudonymous subject ids)",
     )  # fmt: skip
-    return settings.out / "export"
+    return RunFiles.of(settings.out).export
 
 
 @flow(name="report")

@@ -17,16 +17,16 @@ from anomaly.case_outputs import write_scored
 from anomaly.known_failures import retry_transient_only
 from anomaly.rule_engine import RuleRun
 from anomaly.rulebook import load_rulebook
+from anomaly.run_catalogue import RunFiles
 from anomaly.run_folder import read_snapshot
-from anomaly.scoring import Scored, score
+from anomaly.run_stages import score_into
+from anomaly.scoring import Scored
 
 
 @task(retries=1, retry_delay_seconds=10, retry_condition_fn=retry_transient_only)
 def score_run(out: Path, rules: Path | None) -> dict[str, Any]:
     """Read out/accepted/*.parquet, score, write cases and flags; return counts."""
-    scored = score(read_snapshot(out, load_rulebook(rules)))
-    write_scored(scored, out)
-    return _counts(scored)
+    return _counts(score_into(out, rules))
 
 
 @task(retries=1, retry_delay_seconds=10, retry_condition_fn=retry_transient_only)
@@ -78,7 +78,7 @@ def score_partitioned_flow(
 
     out, rulebook = Path(out), load_rulebook(rules)
     whole = read_snapshot(out, rulebook)
-    stays_file = out / "stays.parquet"  # computed once, read by every partition
+    stays_file = RunFiles.of(out).stays  # computed once, read by every partition
     whole.stays.to_parquet(stays_file, index=False)
     plan = plan_partitions(whole["convicts"], partitions)
     futures = [score_partition_task.submit(out, rules, regions, stays_file) for regions in plan]

@@ -16,18 +16,15 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
-from anomaly.contracts import load_contracts
 from anomaly.known_failures import retry_transient_only, run_as_script
-from anomaly.records import load_drop
-from anomaly.validation import validate_drop
-from anomaly.validation_report import summary_text, write_validation
+from anomaly.run_stages import validate_into
+from anomaly.validation_report import summary_text
 
 
 @task(retries=2, retry_delay_seconds=10, retry_condition_fn=retry_transient_only)
 def check_drop(drop: Path, out: Path, contracts: Path | None) -> dict[str, Any]:
     """Load, validate and write; return the run summary (counts only, no personal data)."""
-    result = validate_drop(load_drop(drop), load_contracts(contracts))
-    return write_validation(result, out)
+    return validate_into(drop, out, contracts)
 
 
 @flow(name="validate-drop", log_prints=False)

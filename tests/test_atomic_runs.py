@@ -25,8 +25,8 @@ from anomaly.case_store import CaseStore
 KILLER = Path(__file__).parent / "support" / "kill_after.py"
 RUN_DATE = "2025-01-06"
 STAGES = {
-    "validate": "pipelines.validate_drop:write_validation",
-    "score": "pipelines.score_records:write_scored",
+    "validate": "anomaly.run_stages:write_validation",
+    "score": "anomaly.run_stages:write_scored",
     "store plan": "anomaly.case_store:CaseStore.plan_run",
     "report": "pipelines.report_run:render_report",
     "export": "pipelines.report_run:known_identifiers",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from anomaly.office_files import private_folder, write_csv, write_parquet
 from anomaly.rules.rule import FLAG_COLUMNS
+from anomaly.run_catalogue import RunFiles
 from anomaly.scoring import Scored
 
 SPEC_FLAG_COLUMNS = ["flag_id", *(c for c in FLAG_COLUMNS if c != "evidence")]
@@ -22,10 +23,10 @@ SPEC_FLAG_COLUMNS = ["flag_id", *(c for c in FLAG_COLUMNS if c != "evidence")]
 
 
 def write_scored(scored: Scored, out: Path | str) -> None:
-    out = private_folder(out)
-    write_csv(scored.cases, out / "cases.csv")
-    write_parquet(scored.cases, out / "cases.parquet")
-    write_csv(scored.flags[SPEC_FLAG_COLUMNS], out / "flags.csv")
-    write_csv(scored.watchlist, out / "watchlist.csv")
-    write_csv(scored.rule_summary.drop(columns=["seconds"]), out / "rule_outcomes.csv")
-    write_csv(scored.insufficient, out / "insufficient_data.csv")
+    files = RunFiles.of(private_folder(out))
+    write_csv(scored.cases, files.cases)
+    write_parquet(scored.cases, files.cases_parquet)
+    write_csv(scored.flags[SPEC_FLAG_COLUMNS], files.flags)
+    write_csv(scored.watchlist, files.watchlist)
+    write_csv(scored.rule_summary.drop(columns=["seconds"]), files.rule_outcomes)
+    write_csv(scored.insufficient, files.insufficient)

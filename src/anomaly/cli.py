@@ -93,15 +93,12 @@ def validate(
     OUT/validation_summary.json and .txt. Exit code 2 when the drop cannot be
     read at all (missing table or column, unreadable file).
     """
-    from anomaly.contracts import load_contracts
-    from anomaly.records import load_drop
     from anomaly.run_folder import staged_run
-    from anomaly.validation import validate_drop
-    from anomaly.validation_report import summary_text, write_validation
+    from anomaly.run_stages import validate_into
+    from anomaly.validation_report import summary_text
 
-    result = validate_drop(load_drop(drop), load_contracts(contracts))
     with staged_run(out) as staging:
-        summary = write_validation(result, staging)
+        summary = validate_into(drop, staging, contracts)
     typer.echo(summary_text(summary), nl=False)
     typer.echo(f"Quarantine and summary written to {out}")
 
@@ -122,33 +119,17 @@ def score(
     """
     import time
 
-    from anomaly.case_outputs import write_scored
-    from anomaly.contracts import load_contracts
-    from anomaly.records import load_drop
-    from anomaly.registry_snapshot import Snapshot, quarantined_subjects
     from anomaly.rulebook import load_rulebook
+    from anomaly.run_catalogue import RunFiles
     from anomaly.run_folder import staged_run
-    from anomaly.scoring import score as score_snapshot
-    from anomaly.validation import validate_drop
-    from anomaly.validation_report import write_validation
+    from anomaly.run_stages import score_into, validate_into
 
     began = time.perf_counter()
-    rulebook = load_rulebook(rules)
-    loaded = load_drop(drop)
-    result = validate_drop(loaded, load_contracts())
-    validated = time.perf_counter()
-    snapshot = Snapshot.of(
-        result.accepted,
-        rulebook,
-        loaded.extracted_at,
-        loaded.missing_optional,
-        result.nulled_cells,
-        quarantined_subjects(result.quarantine),
-    )
-    scored = score_snapshot(snapshot)
+    load_rulebook(rules)  # a broken rule book is refused before the drop is read
     with staged_run(out) as staging:
-        summary = write_validation(result, staging)
-        write_scored(scored, staging)
+        summary = validate_into(drop, staging)
+        validated = time.perf_counter()
+        scored = score_into(staging, rules)
     totals = summary["totals"]
     typer.echo(
         f"Read {totals['rows_read']} rows, quarantined {totals['quarantined']}; "
@@ -161,7 +142,7 @@ def score(
     loud = scored.rule_summary[scored.rule_summary["damping"].lt(1)]
     for row in loud.itertuples():
         typer.echo(f"  rule {row.rule} damped for this run: {row.health}")
-    typer.echo(f"Cases written to {out / 'cases.csv'}")
+    typer.echo(f"Cases written to {RunFiles.of(out).cases}")
 
 
 @app.command()
@@ -200,6 +181,8 @@ def run(
     from pipelines.oversight_run import oversight_run, preflight
     from pipelines.run_settings import RunSettings
 
+    from anomaly.run_catalogue import RunFiles
+
     settings = RunSettings(
         drop=drop,
         out=out,
@@ -225,7 +208,7 @@ def run(
         f"{result['findings']} findings."
     )
     typer.echo(f"Report: {result['report']}")
-    typer.echo(f"Pseudonymised export: {out / 'export'}")
+    typer.echo(f"Pseudonymised export: {RunFiles.of(out).export}")
 
 
 @app.command()
@@ -243,6 +226,7 @@ def demo(
 
     from anomaly.evaluation import evaluate as score_cases
     from anomaly.office_files import read_csv, write_csv
+    from anomaly.run_catalogue import RunFiles
     from anomaly.synthetic.drop_writing import write_world
     from anomaly.synthetic.scheme_registry import build_world
 
@@ -252,11 +236,11 @@ def demo(
     settings = RunSettings(drop=out / "drop", out=out / "run")
     result = _run_flow(oversight_run, settings)
     typer.echo("[3/3] scoring the cases against the planted truth ...")
-    run_dir = out / "run"
-    flags = read_csv(run_dir / "flags.csv", dtype=str)
-    cases = read_csv(run_dir / "cases.csv", dtype={"subject_id": str, "evidence": str})
+    run_files = RunFiles.of(out / "run")
+    flags = read_csv(run_files.flags, dtype=str)
+    cases = read_csv(run_files.cases, dtype={"subject_id": str, "evidence": str})
     evaluation = score_cases(cases, pd.read_csv(out / "labels.csv", dtype=str), flags)
-    write_csv(evaluation.table, run_dir / "evaluation.csv")
+    write_csv(evaluation.table, run_files.evaluation)
     all_row = evaluation.table.iloc[-1]
     typer.echo(
         f"{result['raised']} cases; planted instances caught in the top {evaluation.k}: "
@@ -403,8 +387,10 @@ def evaluate(
     from anomaly.evaluation import evaluate as score
     from anomaly.evaluation import noise_outcome
     from anomaly.office_files import read_csv, write_csv
+    from anomaly.run_catalogue import RunFiles
 
-    cases_file, flags_file = out / "cases.csv", out / "flags.csv"
+    files = RunFiles.of(out)
+    cases_file, flags_file = files.cases, files.flags
     for needed in (labels, cases_file):
         if not needed.exists():
             typer.echo(f"error: {needed} not found", err=True)
@@ -414,10 +400,10 @@ def evaluate(
     result = score(cases, pd.read_csv(labels, dtype=str), flags, k)
     if noise is not None:
         broken = pd.read_csv(noise, dtype={"record_id": str})
-        held = {p.stem: read_csv(p, dtype=str) for p in (out / "quarantine").glob("*.csv")}
-        findings = read_csv(out / "validation_findings.csv", dtype=str)
+        held = {p.stem: read_csv(p, dtype=str) for p in files.quarantine.glob("*.csv")}
+        findings = read_csv(files.validation_findings, dtype=str)
         result = dataclasses.replace(result, noise=noise_outcome(broken, held, findings))
-    write_csv(result.table, out / "evaluation.csv")
+    write_csv(result.table, files.evaluation)
     typer.echo(result.text(), nl=False)
 
 

@@ -27,6 +27,7 @@ from anomaly.rule_engine import SUMMARY_COLUMNS, RuleRun, run_rules
 from anomaly.rulebook import Rulebook
 from anomaly.rules import RULES
 from anomaly.rules.rule import FLAG_COLUMNS, INSUFFICIENT_COLUMNS
+from anomaly.run_catalogue import RunFiles
 from anomaly.run_folder import read_nulled_cells, read_quarantined_subjects, read_summary
 from anomaly.scoring import Scored, finish
 
@@ -52,13 +53,13 @@ def partition_snapshot(
     out: Path | str, rulebook: Rulebook, regions: list[str], stays: pd.DataFrame
 ) -> Snapshot:
     """The accepted rows of the convicts whose home is in ``regions``, with everyone's stays."""
-    folder, summary = Path(out) / "accepted", read_summary(out)
-    convicts = pd.read_parquet(folder / "convicts.parquet")
+    files, summary = RunFiles.of(out), read_summary(out)
+    convicts = pd.read_parquet(files.accepted_table("convicts"))
     mine = convicts.loc[convicts["home_region_id"].astype(str).isin(regions), "convict_id"]
     wanted = ds.field("convict_id").isin(mine.astype(str).tolist())
     tables = {}
     for spec in TABLES:
-        path = folder / f"{spec.name}.parquet"
+        path = files.accepted_table(spec.name)
         if not path.exists():
             continue
         if spec.name in WHOLE_TABLES:

@@ -1,12 +1,6 @@
-"""The files of one run folder, read back for the next stage (tasks hand over files, not frames).
+"""A run folder read back for the next stage (tasks hand over files, not frames).
 
-OUT/validation_summary.json   counts, extraction time, missing optional tables
-OUT/accepted/<table>.parquet  the rows the data contracts accepted
-OUT/validation_findings.csv   findings on kept rows, the nulled cells among them
-OUT/cases.csv, flags.csv ...  what scoring found (``case_outputs``)
-OUT/report.html               the agency report
-OUT/export/                   the pseudonymised export (cases.csv, flags.csv)
-OUT/pseudonym_map.csv         the way back from pseudonyms, kept by the office
+The files and their names are ``run_catalogue``'s.
 
 A run is written into a staging folder beside OUT (``.OUT.partial-PID-...``,
 owner-only) and renamed to OUT only when every file is written: OUT is
@@ -31,11 +25,12 @@ from anomaly.office_files import private_umask, read_csv
 from anomaly.record_schema import TABLES
 from anomaly.registry_snapshot import Snapshot, quarantined_subjects
 from anomaly.rulebook import Rulebook
+from anomaly.run_catalogue import RunFiles
 from anomaly.validation import NULLED
 
 
 def read_summary(out: Path | str) -> dict[str, Any]:
-    return json.loads((Path(out) / "validation_summary.json").read_text(encoding="utf-8"))
+    return json.loads(RunFiles.of(out).summary_json.read_text(encoding="utf-8"))
 
 
 def read_accepted(
@@ -44,14 +39,14 @@ def read_accepted(
     """Accepted tables of a validated run (all, or ``only`` those; absent ones are left out).
 
     ``columns`` reads only the named columns of each table."""
-    folder = Path(out) / "accepted"
+    files = RunFiles.of(out)
     return {
         spec.name: pd.read_parquet(
-            folder / f"{spec.name}.parquet",
+            files.accepted_table(spec.name),
             columns=None if columns is None else columns.get(spec.name, []),
         )
         for spec in TABLES
-        if (folder / f"{spec.name}.parquet").exists() and (not only or spec.name in only)
+        if files.accepted_table(spec.name).exists() and (not only or spec.name in only)
     }
 
 
@@ -70,7 +65,7 @@ def read_snapshot(out: Path | str, rulebook: Rulebook) -> Snapshot:
 
 def read_quarantined_subjects(out: Path | str) -> pd.DataFrame:
     """Whose rows were quarantined (``registry_snapshot.quarantined_subjects``)."""
-    folder = Path(out) / "quarantine"
+    folder = RunFiles.of(out).quarantine
     frames = {p.stem: read_csv(p, dtype=str) for p in sorted(folder.glob("*.csv"))}
     return quarantined_subjects(frames)
 
@@ -78,7 +73,7 @@ def read_quarantined_subjects(out: Path | str) -> pd.DataFrame:
 def read_nulled_cells(out: Path | str) -> pd.DataFrame:
     """The cells validation nulled on kept rows (table, source_line, column)."""
     findings = read_csv(
-        Path(out) / "validation_findings.csv",
+        RunFiles.of(out).validation_findings,
         usecols=["table", "source_line", "action", "column"],
         dtype={"table": str, "action": str, "column": str},
     )
@@ -89,13 +84,13 @@ def read_nulled_cells(out: Path | str) -> pd.DataFrame:
 
 def read_scored(out: Path | str) -> dict[str, pd.DataFrame]:
     """cases, flags, rule outcomes and insufficient data of a scored run."""
-    out = Path(out)
+    files = RunFiles.of(out)
     return {
-        "cases": pd.read_parquet(out / "cases.parquet"),
-        "flags": read_csv(out / "flags.csv", dtype={"record_id": str, "convict_id": str,
+        "cases": pd.read_parquet(files.cases_parquet),
+        "flags": read_csv(files.flags, dtype={"record_id": str, "convict_id": str,
                                                        "staff_id": str, "facility_id": str}),
-        "rule_outcomes": read_csv(out / "rule_outcomes.csv"),
-        "insufficient": read_csv(out / "insufficient_data.csv", dtype=str),
+        "rule_outcomes": read_csv(files.rule_outcomes),
+        "insufficient": read_csv(files.insufficient, dtype=str),
     }  # fmt: skip
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from anomaly.office_files import private_folder, write_csv, write_parquet, write_text
 from anomaly.record_schema import TABLES, TABLES_BY_NAME
+from anomaly.run_catalogue import RunFiles
 from anomaly.validation import FINDING_COLUMNS, ValidationResult
 
 
@@ -155,20 +156,20 @@ def summary_text(summary: dict[str, Any]) -> str:
 
 def write_validation(result: ValidationResult, out: Path | str) -> dict[str, Any]:
     """Write quarantine, accepted tables, findings and the summary; return the summary."""
-    out = Path(out)
-    private_folder(out / "quarantine")
-    private_folder(out / "accepted")
+    files = RunFiles.of(out)
+    private_folder(files.quarantine)
+    private_folder(files.accepted)
     for name, outcome in result.tables.items():
-        write_csv(outcome.quarantine, out / "quarantine" / f"{name}.csv")
-        write_parquet(outcome.accepted, out / "accepted" / f"{name}.parquet", index=None)
+        write_csv(outcome.quarantine, files.quarantine_table(name))
+        write_parquet(outcome.accepted, files.accepted_table(name), index=None)
     findings = [o.findings for o in result.tables.values() if not o.findings.empty]
     all_findings = (
         pd.concat(findings, ignore_index=True)
         if findings
         else pd.DataFrame(columns=FINDING_COLUMNS)
     )
-    write_csv(all_findings, out / "validation_findings.csv")
+    write_csv(all_findings, files.validation_findings)
     summary = summarise(result)
-    write_text(out / "validation_summary.json", json.dumps(summary, indent=2))
-    write_text(out / "validation_summary.txt", summary_text(summary))
+    write_text(files.summary_json, json.dumps(summary, indent=2))
+    write_text(files.summary_text, summary_text(summary))
     return summary
