@@ -9,8 +9,6 @@ the per-institution and per-region views.
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,27 +176,15 @@ def _rule_pages() -> list[dict[str, str]]:
 
 
 def _markdown(text: str) -> str:
-    """The small Markdown of the rule pages (headings, lists, paragraphs, code) as HTML."""
-    out = []
-    for block in text.split("\n\n"):
-        lines = block.strip().splitlines()
-        if not lines:
-            continue
-        if lines[0].startswith("## "):
-            out.append(f"<h4>{_inline(lines[0][3:])}</h4>")
-            continue
-        if lines[0].startswith("# "):
-            out.append(f"<h3>{_inline(lines[0][2:])}</h3>")
-            continue
-        head = [x for x in lines if not x.startswith("- ")]
-        items = [x[2:] for x in lines if x.startswith("- ")]
-        if head:
-            out.append(f"<p>{_inline(' '.join(head))}</p>")
-        if items:
-            out.append("<ul>" + "".join(f"<li>{_inline(x)}</li>" for x in items) + "</ul>")
-    return "\n".join(out)
+    """A rule page as HTML (CommonMark and tables; raw HTML in a page is escaped).
 
+    Headings move down two levels: a page's title sits under the report's own
+    headings."""
+    from markdown_it import MarkdownIt
 
-def _inline(text: str) -> str:
-    escaped = html.escape(text)
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
+    parser = MarkdownIt("commonmark", {"html": False}).enable("table")
+    tokens = parser.parse(text)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + 2)}"
+    return parser.renderer.render(tokens, parser.options, {})
