@@ -34,7 +34,7 @@ lint: setup
 # checkout; its report must carry the rule pages.
 WHEEL_DIR := dist/wheel-demo
 wheel-demo: setup
-	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)
+	rm -rf build $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)  # no stale build/lib in the wheel
 	$(BIN)/pip wheel --no-deps --quiet -w $(WHEEL_DIR) .
 	$(PYTHON) -m venv $(WHEEL_DIR)/venv
 	$(WHEEL_DIR)/venv/bin/pip install --quiet --upgrade pip

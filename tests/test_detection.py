@@ -47,11 +47,12 @@ def test_the_planted_outlier_ranks_first_and_is_explained():
     group = peers()
     group.loc["S07", "extra_visit_incentives"] = 0.6  # ten times the others
     numeric = group.drop(columns="peer_group")
-    scores = ensemble_scores(numeric)
+    settings = load_rulebook().outliers
+    scores = ensemble_scores(numeric, settings)
     assert scores.idxmax() == "S07"
     assert scores.between(0, 1).all()
-    pd.testing.assert_series_equal(scores, ensemble_scores(numeric))  # fixed seeds
-    flags = peer_outlier_flags(group, "staff", "STAT-STAFF", 0.95, 0.7)
+    pd.testing.assert_series_equal(scores, ensemble_scores(numeric, settings))  # fixed seeds
+    flags = peer_outlier_flags(group, "staff", "STAT-STAFF", 0.95, 0.7, settings)
     assert list(flags.columns) == FLAG_COLUMNS
     assert flags["staff_id"].tolist() == ["S07"]
     assert "extra_visit_incentives 0.6" in flags["explanation"].iloc[0]
@@ -61,7 +62,7 @@ def test_the_planted_outlier_ranks_first_and_is_explained():
 def test_a_subject_with_less_than_its_peers_is_not_flagged():
     group = peers()
     group.loc["S07", ["extra_visit_incentives", "other_incentives", "positive_degrees"]] = 0.0
-    flagged = peer_outlier_flags(group, "staff", "STAT-STAFF", 0.9, 0.7)
+    flagged = peer_outlier_flags(group, "staff", "STAT-STAFF", 0.9, 0.7, load_rulebook().outliers)
     assert "S07" not in set(flagged["staff_id"])
 
 

@@ -66,16 +66,16 @@ def run_detectors(s: Snapshot, rule_flags: pd.DataFrame) -> pd.DataFrame:
                 detector.code,
                 scoring.statistical_threshold.value[detector.subject],
                 scoring.statistical_weight.value[detector.subject],
+                s.rulebook.outliers,
             )
         )
     out = pd.concat(found, ignore_index=True)
-    return _with_signed_findings(out, rule_flags)
+    return _with_signed_findings(out, rule_flags, s.rulebook.outliers.cited_staff_entries.value)
 
 
-SIGNED_EVIDENCE = 20  # at most this many of a staff member's flagged entries are cited
-
-
-def _with_signed_findings(flags: pd.DataFrame, rule_flags: pd.DataFrame) -> pd.DataFrame:
+def _with_signed_findings(
+    flags: pd.DataFrame, rule_flags: pd.DataFrame, cited: int
+) -> pd.DataFrame:
     """A staff outlier's case cites the entries the member made that rules flagged: the
     records an analyst opens first (``rule_flags`` is one of the features compared)."""
     staff = flags["rule"].eq("STAT-STAFF")
@@ -87,9 +87,9 @@ def _with_signed_findings(flags: pd.DataFrame, rule_flags: pd.DataFrame) -> pd.D
     refs = (
         (signed["table"] + ":" + signed["record_id"].astype(str))
         .groupby(signed["staff_id"].astype(str))
-        .agg(lambda r: ";".join(list(dict.fromkeys(r))[:SIGNED_EVIDENCE]))
+        .agg(lambda r: ";".join(list(dict.fromkeys(r))[:cited]))
     )
     out = flags.copy()
-    cited = out.loc[staff, "staff_id"].astype(str).map(refs)
-    out.loc[staff, "evidence"] = cited.fillna(out.loc[staff, "evidence"])
+    entries = out.loc[staff, "staff_id"].astype(str).map(refs)
+    out.loc[staff, "evidence"] = entries.fillna(out.loc[staff, "evidence"])
     return out

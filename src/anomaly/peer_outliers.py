@@ -21,14 +21,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from anomaly.rulebook import Outliers
 from anomaly.rules.rule import FLAG_COLUMNS
 
-MIN_PEERS = 6  # smaller peer groups are compared with everyone of the same subject type
-SEED = 7
 DETECTORS = ("ECOD", "COPOD", "HBOS", "IForest")
 
 
-def ensemble_scores(features: pd.DataFrame) -> pd.Series:
+def ensemble_scores(features: pd.DataFrame, settings: Outliers) -> pd.Series:
     """Mean percentile rank of the four detectors' scores within the frame (higher = odder)."""
     from pyod.models.copod import COPOD
     from pyod.models.ecod import ECOD
@@ -42,7 +41,9 @@ def ensemble_scores(features: pd.DataFrame) -> pd.Series:
         "ECOD": ECOD(),
         "COPOD": COPOD(),
         "HBOS": HBOS(),
-        "IForest": IForest(random_state=SEED, n_estimators=100),
+        "IForest": IForest(
+            random_state=settings.seed.value, n_estimators=settings.forest_trees.value
+        ),
     }
     ranks = []
     for name in DETECTORS:
@@ -61,19 +62,24 @@ def robust_z(features: pd.DataFrame) -> pd.DataFrame:
 
 
 def peer_outlier_flags(
-    features: pd.DataFrame, subject_type: str, detector: str, threshold: float, weight: float
+    features: pd.DataFrame,
+    subject_type: str,
+    detector: str,
+    threshold: float,
+    weight: float,
+    settings: Outliers,
 ) -> pd.DataFrame:
     """Flags (in the common flag shape) for subjects above ``threshold`` in their peer group."""
-    groups = _peer_groups(features)
+    groups = _peer_groups(features, settings.min_peers.value)
     found = []
     for group, members in groups.items():
         numeric = members.drop(columns="peer_group")
         numeric = numeric.loc[:, numeric.std() > 0]
         if numeric.empty or len(numeric) < 3:
             continue
-        score = ensemble_scores(numeric)
+        score = ensemble_scores(numeric, settings)
         z = robust_z(numeric)
-        above = z.max(axis=1) >= 3.0
+        above = z.max(axis=1) >= settings.excess_mads.value
         chosen = score[(score >= threshold) & above]
         for subject, value in chosen.items():
             found.append(
@@ -92,9 +98,10 @@ def peer_outlier_flags(
     return pd.DataFrame(found, columns=FLAG_COLUMNS)
 
 
-def _peer_groups(features: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _peer_groups(features: pd.DataFrame, min_peers: int) -> dict[str, pd.DataFrame]:
+    """Peer groups; those smaller than ``min_peers`` are compared together."""
     groups = {str(g): f for g, f in features.groupby("peer_group")}
-    small = [g for g, f in groups.items() if len(f) < MIN_PEERS]
+    small = [g for g, f in groups.items() if len(f) < min_peers]
     if small:
         merged = pd.concat([groups.pop(g) for g in small])
         groups["+".join(sorted(small))] = merged

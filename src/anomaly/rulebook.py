@@ -200,6 +200,18 @@ class RecordKeeping(BaseModel):
     backdating_tolerance_days: Param[int]
 
 
+class Outliers(BaseModel):
+    """How the peer-group detectors work (``peer_outliers``, ``outlier_detectors``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    source: str
+    min_peers: Param[int]
+    excess_mads: Param[float]
+    seed: Param[int]
+    forest_trees: Param[int]
+    cited_staff_entries: Param[int]
+
+
 class Rulebook(BaseModel):
     """Every legal value in force for a run."""
 
@@ -213,6 +225,7 @@ class Rulebook(BaseModel):
     record_keeping: RecordKeeping
     rule_health: RuleHealth
     scoring: Scoring
+    outliers: Outliers
 
     def quota(self, level: str, condition: str) -> tuple[int, int] | None:
         """(short, long) visits per calendar year, or None where the condition does not exist."""
