@@ -67,6 +67,7 @@ def _check_writable(folder: Path) -> None:
 @flow(name="oversight-run")
 def oversight_run(settings: RunSettings) -> dict[str, Any]:
     """Process one drop end to end; return the counts and where the report is."""
+    settings = settings.for_the_day()
     with private_umask():
         preflight(settings)
         drop = ingest_flow(settings.drop)

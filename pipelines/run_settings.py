@@ -14,8 +14,10 @@ class RunSettings(BaseModel):
     """Where a run reads and writes, and with which rules.
 
     ``drop`` is one drop folder or a folder of drops (the newest is taken).
-    The case store and the pseudonymisation key live beside the run folders
-    unless given: they are kept across runs.
+    ``out`` may hold ``{day}``, the run's date (``runs/nightly/{day}``): a
+    scheduled deployment then writes each run to its own folder and keeps
+    yesterday's report. The case store and the pseudonymisation key live
+    beside the run folders unless given: they are kept across runs.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -35,6 +37,18 @@ class RunSettings(BaseModel):
     @property
     def day(self) -> dt.date:
         return self.run_date or dt.date.today()
+
+    def for_the_day(self) -> RunSettings:
+        """These settings with the day fixed and ``{day}`` in ``out`` replaced by it.
+
+        A flow calls this when it starts, so that a deployment's parameters keep
+        the template and every run resolves its own date."""
+        day = self.day
+        out = Path(str(self.out).replace("{day}", day.isoformat()))
+        # the store and the key stay beside the dated folders, shared by every night
+        return self.model_copy(
+            update={"run_date": day, "out": out, "store": self.store_path, "key": self.key_path}
+        )
 
     @property
     def store_path(self) -> Path:

@@ -128,3 +128,20 @@ def test_serve_builds_both_deployments_from_prefect_yaml():
     built = deployments()
     assert [d.name for d in built] == ["nightly-latest-drop", "weekly-full-rescore"]
     assert all(d.schedules for d in built)
+
+
+def test_a_dated_out_folder_keeps_each_nights_run_and_one_store():
+    """A nightly deployment must not overwrite yesterday's report (issue 14)."""
+    import datetime as dt
+
+    template = RunSettings(drop=Path("drops"), out=Path("runs/nightly/{day}"))
+    night = template.model_copy(update={"run_date": dt.date(2025, 1, 6)}).for_the_day()
+    assert night.out == Path("runs/nightly/2025-01-06")
+    assert night.store_path == Path("runs/nightly/case_store.duckdb")
+    assert night.key_path.parent == Path("runs/nightly") or os.environ.get("ANOMALY_KEY_FILE")
+    assert RunSettings(drop=Path("d"), out=Path("runs/n/{day}")).for_the_day().out.name == str(
+        dt.date.today()
+    )
+    plain = RunSettings(drop=Path("d"), out=Path("runs/x"), run_date="2025-01-06").for_the_day()
+    assert plain.out == Path("runs/x") and plain.store_path == Path("runs/case_store.duckdb")
+    assert "{day}" in str(template.model_dump(mode="json")["out"])  # deployments keep it
