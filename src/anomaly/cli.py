@@ -208,7 +208,7 @@ def run(
         f"{result['findings']} findings."
     )
     typer.echo(f"Report: {result['report']}")
-    typer.echo(f"Pseudonymised export: {RunFiles.of(out).export}")
+    typer.echo(f"Pseudonymised export: {RunFiles.of(Path(result['report']).parent).export}")
 
 
 @app.command()
