@@ -121,9 +121,6 @@ REFUSED = {
 @pytest.mark.parametrize("probe", REFUSED)
 def test_a_hostile_drop_is_refused_in_one_line_with_exit_2(probe, drop, tmp_path):
     build, expected = REFUSED[probe]
-    if probe == "column missing" or probe == "column twice":
-        columns = [c.name for c in TABLES_BY_NAME["regions"].columns]
-        assert len(columns) >= 3, columns  # the probe removes or repeats one of them
     build(drop)
     result = CliRunner().invoke(app, ["validate", str(drop), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, result.output

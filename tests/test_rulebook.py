@@ -6,6 +6,12 @@ import pytest
 
 from anomaly.rulebook import RulebookError, load_rulebook
 
+TOLERANCE_OVERRIDE = (
+    "record_keeping:\n"
+    "  backdating_tolerance_days: {value: 14, reason: 'entries typed within two weeks',\n"
+    "                              set_by: akhmetova, set_on: 2026-11-30}\n"
+)
+
 
 def test_defaults_follow_rules_md():
     rb = load_rulebook()
@@ -27,12 +33,7 @@ def test_assumed_values_are_listed_with_their_source():
 
 def test_a_user_file_overrides_only_what_it_names(tmp_path):
     override = tmp_path / "mine.yaml"
-    override.write_text(
-        "visits:\n  quotas:\n    medium: {regular: [7, 5]}\n"
-        "record_keeping:\n"
-        "  backdating_tolerance_days: {value: 14, reason: 'entries typed within two weeks',\n"
-        "                              set_by: akhmetova, set_on: 2026-11-30}\n"
-    )
+    override.write_text("visits:\n  quotas:\n    medium: {regular: [7, 5]}\n" + TOLERANCE_OVERRIDE)
     rb = load_rulebook(override)
     assert rb.quota("medium", "regular") == (7, 5)
     assert rb.quota("medium", "light") == (8, 6)  # merged, not replaced
@@ -43,11 +44,7 @@ def test_a_user_file_overrides_only_what_it_names(tmp_path):
 def test_an_override_carries_its_own_provenance_not_the_laws(tmp_path):
     """Issue 14: {value: 14} once kept the law's source and assumed mark."""
     override = tmp_path / "mine.yaml"
-    override.write_text(
-        "record_keeping:\n"
-        "  backdating_tolerance_days: {value: 14, reason: 'entries typed within two weeks',\n"
-        "                              set_by: akhmetova, set_on: 2026-11-30}\n"
-    )
+    override.write_text(TOLERANCE_OVERRIDE)
     [(key, param)] = load_rulebook(override).overridden_values()
     assert key == "record_keeping.backdating_tolerance_days"
     assert param.source == "office override" and not param.assumed
@@ -60,31 +57,21 @@ def test_an_override_carries_its_own_provenance_not_the_laws(tmp_path):
     assert key not in {k for k, _, _ in load_rulebook(override).assumed_values()}
 
 
-def test_an_override_without_a_reason_is_refused(tmp_path):
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("record_keeping:\n  backdating_tolerance_days: 14\n",
+         "backdating_tolerance_days: an override needs a reason"),
+        ("visits:\n  long_visit_days: {value: thirty, reason: 'typed in words'}\n",
+         "visits.long_visit_days.value"),
+        ("visits:\n  quotas:\n    medium: {regular: [7]}\n", r"quotas.medium.regular"),
+        ("degrees:\n  positive_one_clean_months: {value: 2, reason: x}\n",
+         "positive_one_clean_months"),
+    ],
+    ids=["no reason", "wrong type", "malformed quota", "unknown key"],
+)  # fmt: skip
+def test_a_bad_override_is_refused_by_name(tmp_path, text, named):
     override = tmp_path / "mine.yaml"
-    override.write_text("record_keeping:\n  backdating_tolerance_days: 14\n")
-    with pytest.raises(
-        RulebookError, match="backdating_tolerance_days: an override needs a reason"
-    ):
-        load_rulebook(override)
-
-
-def test_a_value_of_the_wrong_type_is_refused_by_name(tmp_path):
-    override = tmp_path / "mine.yaml"
-    override.write_text("visits:\n  long_visit_days: {value: thirty, reason: 'typed in words'}\n")
-    with pytest.raises(RulebookError, match="visits.long_visit_days.value"):
-        load_rulebook(override)
-
-
-def test_a_malformed_quota_is_refused_by_name(tmp_path):
-    override = tmp_path / "bad.yaml"
-    override.write_text("visits:\n  quotas:\n    medium: {regular: [7]}\n")
-    with pytest.raises(RulebookError, match=r"quotas.medium.regular"):
-        load_rulebook(override)
-
-
-def test_unknown_keys_are_refused_by_name(tmp_path):
-    override = tmp_path / "typo.yaml"
-    override.write_text("degrees:\n  positive_one_clean_months: {value: 2, reason: x}\n")
-    with pytest.raises(RulebookError, match="positive_one_clean_months"):
+    override.write_text(text)
+    with pytest.raises(RulebookError, match=named):
         load_rulebook(override)

@@ -214,7 +214,10 @@ class CaseStore:
         columns = [*VERDICT_COLUMNS, "evidence_at_verdict"]
         if feedback is None or feedback.empty:
             return pd.DataFrame(columns=columns)
-        evidence = dict(self.db.execute("SELECT case_id, evidence FROM cases").fetchall())
+        evidence = dict(self.db.execute(
+            "SELECT case_id, evidence FROM cases WHERE list_contains(?, case_id)",
+            [sorted(set(feedback["case_id"]))],
+        ).fetchall())  # fmt: skip
         stored = self._latest_verdicts(None).set_index("case_id")
         rows = []
         for row in feedback.itertuples(index=False):

@@ -119,16 +119,13 @@ def read_header(path: Path) -> list[str]:
     """The column names of a table file, read without its rows."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        _refuse_utf16(path)
-        first_line = _first_line(path)
-        if not first_line.strip():
-            raise DropFormatError(f"{path}: the file is empty or has no header line")
-        separator = ";" if first_line.count(b";") > first_line.count(b",") else ","
-        try:
-            text = first_line.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = first_line.decode("cp1251")
-        return normalise_header(next(csv.reader([text], delimiter=separator), []), path)
+        first_line, separator = _header_line(path)
+        for encoding in ENCODINGS:
+            try:
+                return _csv_header(first_line, separator, encoding, path)
+            except UnicodeDecodeError:
+                continue
+        raise DropFormatError(f"{path}: neither UTF-8 nor Windows-1251")
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -150,18 +147,27 @@ def normalise_header(names: list[str], path: Path) -> list[str]:
     return clean
 
 
-def _read_csv(path: Path) -> RawTable:
+def _header_line(path: Path) -> tuple[bytes, str]:
+    """A CSV's header line as bytes and its separator (``;`` when it has more than ``,``)."""
     _refuse_utf16(path)
     first_line = _first_line(path)
     if not first_line.strip():
         raise DropFormatError(f"{path}: the file is empty or has no header line")
-    separator = ";" if first_line.count(b";") > first_line.count(b",") else ","
+    return first_line, ";" if first_line.count(b";") > first_line.count(b",") else ","
+
+
+def _csv_header(first_line: bytes, separator: str, encoding: str, path: Path) -> list[str]:
+    text = first_line.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    return normalise_header(next(csv.reader([text], delimiter=separator), []), path)
+
+
+def _read_csv(path: Path) -> RawTable:
+    first_line, separator = _header_line(path)
     for encoding in ENCODINGS:
         if encoding != "utf-8":
             _refuse_mixed_encodings(path)
         try:
-            header_text = first_line.decode("utf-8-sig" if encoding == "utf-8" else encoding)
-            header = normalise_header(next(csv.reader([header_text], delimiter=separator)), path)
+            header = _csv_header(first_line, separator, encoding, path)
             cells, malformed = _parse_csv(path, header, separator, encoding)
             return RawTable(path, cells, malformed, encoding, separator)
         except (UnicodeDecodeError, pa.ArrowInvalid) as error:

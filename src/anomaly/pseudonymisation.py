@@ -50,15 +50,14 @@ class Pseudonymiser:
 
     def __init__(self, key: bytes) -> None:
         self.key = key
-        self.mapping: dict[str, str] = {}  # what the office keeps: text -> pseudonym
-        self._made: dict[tuple[str, str], str] = {}
+        self._made: dict[tuple[str, str], str] = {}  # (prefix, keyed text) -> pseudonym
 
     def __call__(self, identifier: str) -> str:
-        return self._keyed("X", identifier, identifier)
+        return self._keyed("X", identifier)
 
     def export_id(self, column: str, internal: str) -> str:
         """The keyed id that stands for an internal ``case_id`` or ``flag_id`` in the export."""
-        return self._keyed(EXPORT_IDS[column], f"{column}|{internal}", internal)
+        return self._keyed(EXPORT_IDS[column], f"{column}|{internal}")
 
     def frame(self, frame: pd.DataFrame, known: KnownIdentifiers) -> pd.DataFrame:
         """A copy fit to leave the office: export ids keyed, identifiers replaced in every text."""
@@ -75,19 +74,17 @@ class Pseudonymiser:
         return out
 
     def mapping_frame(self) -> pd.DataFrame:
+        """The way back, for the office: every pseudonym made and the text it stands for."""
         return pd.DataFrame(
-            {"pseudonym": list(self.mapping.values()), "identifier": list(self.mapping)}
+            {"pseudonym": list(self._made.values()), "identifier": [t for _, t in self._made]}
         )
 
-    def _keyed(self, prefix: str, message: str, identifier: str) -> str:
-        if (prefix, identifier) in self._made:
-            return self._made[(prefix, identifier)]
-        width = 12 if prefix == "X" else 16
-        digest = hmac.new(self.key, message.encode(), hashlib.sha256).hexdigest()[:width]
-        pseudonym = f"{prefix}-{digest}"
-        self._made[(prefix, identifier)] = pseudonym
-        self.mapping[identifier if prefix == "X" else message] = pseudonym
-        return pseudonym
+    def _keyed(self, prefix: str, text: str) -> str:
+        if (prefix, text) not in self._made:
+            width = 12 if prefix == "X" else 16
+            digest = hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()[:width]
+            self._made[(prefix, text)] = f"{prefix}-{digest}"
+        return self._made[(prefix, text)]
 
 
 class KnownIdentifiers:

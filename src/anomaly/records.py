@@ -23,7 +23,7 @@ from anomaly.drop_reading import (
     read_header,
     read_table_file,
 )
-from anomaly.record_schema import TABLES, Column, Kind, Table
+from anomaly.record_schema import TABLES, TABLES_BY_NAME, Column, Kind, Table
 
 UNREADABLE_COLUMNS = ["source_line", "column", "value", "expected"]
 DAMAGED_COLUMNS = ["source_line", "column", "detail"]
@@ -119,14 +119,14 @@ def check_drop(path: Path | str) -> None:
     """
     drop = Path(path)
     for name, file in drop_files(drop).items():
-        spec = next(s for s in TABLES if s.name == name)
-        _check_columns(file, spec, read_header(file))
+        _check_columns(file, TABLES_BY_NAME[name], read_header(file))
     if (drop / "manifest.json").exists():
         _extraction_date(drop, {})
 
 
 def _check_columns(file: Path, spec: Table, present: list[str]) -> None:
-    missing = [name for name in spec.column_names if name not in set(present)]
+    found = set(present)
+    missing = [name for name in spec.column_names if name not in found]
     if missing:
         raise DropFormatError(
             f"{file}: missing column(s) {', '.join(missing)} "
