@@ -73,9 +73,7 @@ def oversight_run(settings: RunSettings) -> dict[str, Any]:
         drop = ingest_flow(settings.drop)
         run_id = f"{settings.day.isoformat()}-{drop.name}"
         with staged_run(settings.out) as staging:
-            work = settings.model_copy(
-                update={"out": staging, "store": settings.store_path, "key": settings.key_path}
-            )
+            work = settings.model_copy(update={"out": staging})  # store and key fixed by the day
             summary = validate_drop_flow(drop, work.out, work.contracts)
             scoring = _score(work)
             report = report_flow(work, run_id)
