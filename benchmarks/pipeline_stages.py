@@ -72,15 +72,15 @@ def _pipeline_stages(stage: Stages, drop: Path, out: Path) -> None:
     from pipelines.report_run import commit_store, export_run, plan_store, write_report
     from pipelines.run_settings import RunSettings
 
-    from anomaly.case_outputs import write_scored
-    from anomaly.contracts import load_contracts
-    from anomaly.office_files import read_csv
-    from anomaly.records import load_drop
+    from anomaly.cases.outputs import write_scored
+    from anomaly.contracts.suites import load_contracts
+    from anomaly.contracts.validation import validate_drop
+    from anomaly.contracts.validation_outputs import write_validation
+    from anomaly.ingest.drop_loading import load_drop
+    from anomaly.office.files import read_csv
     from anomaly.rulebook import load_rulebook
-    from anomaly.run_folder import read_snapshot
-    from anomaly.scoring import score
-    from anomaly.validation import validate_drop
-    from anomaly.validation_report import write_validation
+    from anomaly.runs.folder import read_snapshot
+    from anomaly.scoring.case_scoring import score
 
     shutil.rmtree(out, ignore_errors=True)
     with stage("load") as s:
@@ -111,7 +111,7 @@ def _reference_rules(stage: Stages, out: Path, rows: list[dict]) -> None:
     """Our three rules against the same rules in DuckDB SQL, on the same accepted rows."""
     from anomaly.rulebook import load_rulebook
     from anomaly.rules import RULES_BY_CODE
-    from anomaly.run_folder import read_snapshot
+    from anomaly.runs.folder import read_snapshot
 
     snapshot = read_snapshot(out, load_rulebook())
     queries = duckdb_reference(snapshot)
@@ -211,7 +211,7 @@ def _whole_flow(stage: Stages, drop: Path, out: Path) -> None:
     from pipelines.run_settings import RunSettings
 
     shutil.rmtree(out, ignore_errors=True)
-    from anomaly.run_folder import read_summary
+    from anomaly.runs.folder import read_summary
 
     with stage("whole flow") as s:
         oversight_run(RunSettings(drop=drop, out=out / "run"))

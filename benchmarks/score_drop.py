@@ -42,15 +42,15 @@ def main() -> None:
 def measure(scale: str, seed: int, dialect: str, out: Path) -> dict:
     import pandas as pd
 
-    from anomaly.contracts import load_contracts
+    from anomaly.contracts.suites import load_contracts
+    from anomaly.contracts.validation import validate_drop
     from anomaly.evaluation import evaluate
-    from anomaly.records import load_drop
-    from anomaly.registry_snapshot import Snapshot, quarantined_subjects
+    from anomaly.ingest.drop_loading import load_drop
+    from anomaly.registry.snapshot import Snapshot, quarantined_subjects
     from anomaly.rulebook import load_rulebook
-    from anomaly.scoring import score
+    from anomaly.scoring.case_scoring import score
     from anomaly.synthetic.drop_writing import write_world
     from anomaly.synthetic.scheme_registry import build_world
-    from anomaly.validation import validate_drop
 
     drop = out / f"{scale}_{dialect}_{seed}_drop"
     labels = out / f"{scale}_{dialect}_{seed}_labels.csv"

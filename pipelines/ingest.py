@@ -7,7 +7,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 
 from anomaly.known_failures import retry_transient_only
-from anomaly.run_folder import latest_drop
+from anomaly.runs.folder import latest_drop
 
 
 @task(retries=3, retry_delay_seconds=20, retry_condition_fn=retry_transient_only)

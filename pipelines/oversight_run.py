@@ -20,12 +20,12 @@ from typing import Any
 
 from prefect import flow
 
-from anomaly.contracts import load_contracts
+from anomaly.contracts.suites import load_contracts
+from anomaly.ingest.drop_loading import check_drop
 from anomaly.known_failures import OutputError, run_as_script
-from anomaly.office_files import private_umask
-from anomaly.records import check_drop
+from anomaly.office.files import private_umask
 from anomaly.rulebook import load_rulebook
-from anomaly.run_folder import latest_drop, staged_run
+from anomaly.runs.folder import latest_drop, staged_run
 from pipelines.ingest import ingest_flow
 from pipelines.report_run import (
     checked_key,

@@ -16,15 +16,15 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from anomaly.agency_report import ReportInputs, render_report
-from anomaly.case_store import CaseStore, RunPlan, read_feedback
+from anomaly.cases.store import CaseStore, RunPlan, read_feedback
 from anomaly.known_failures import retry_transient_only
-from anomaly.office_files import private_folder, read_csv, write_csv, write_text
-from anomaly.office_key import fingerprint, office_key
-from anomaly.pseudonymisation import Pseudonymiser, identifier_columns, known_identifiers
+from anomaly.office.files import private_folder, read_csv, write_csv, write_text
+from anomaly.office.key import fingerprint, office_key
+from anomaly.report.agency_report import ReportInputs, render_report
+from anomaly.report.pseudonymisation import Pseudonymiser, identifier_columns, known_identifiers
 from anomaly.rulebook import load_rulebook
-from anomaly.run_catalogue import RunFiles
-from anomaly.run_folder import read_accepted, read_scored, read_summary
+from anomaly.runs.catalogue import RunFiles
+from anomaly.runs.folder import read_accepted, read_scored, read_summary
 from pipelines.run_settings import RunSettings
 
 EXPORT_COLUMNS = ["case_id", "subject_type", "subject_id", "risk_score", "rank", "rules",
@@ -34,7 +34,7 @@ TEXT = {"case_id": str, "subject_id": str, "evidence": str, "summary": str, "rec
 
 
 def checked_key(settings: RunSettings) -> bytes:
-    """The office key for this run's store, checked (see ``anomaly.office_key``)."""
+    """The office key for this run's store, checked (see ``anomaly.office.key``)."""
     with CaseStore(settings.store_path) as store:
         expected = store.key_fingerprint()
     return office_key(settings.key_path, expected)

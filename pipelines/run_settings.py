@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from anomaly.office_key import key_location
+from anomaly.office.key import key_location
 
 
 class RunSettings(BaseModel):

@@ -1,7 +1,7 @@
 """Flow: score the accepted records of a validated run (rules, outliers, cases).
 
 With ``partitions`` > 1 the per-convict rules run on partitions of convicts
-(``anomaly.partitioned_scoring``) as Prefect tasks on a Dask cluster: the one
+(``anomaly.scoring.partitions``) as Prefect tasks on a Dask cluster: the one
 at ``dask_address``, or a local cluster of ``dask_workers`` processes. The
 result is the same as in one process.
 """
@@ -13,14 +13,14 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from anomaly.case_outputs import write_scored
+from anomaly.cases.outputs import write_scored
 from anomaly.known_failures import retry_transient_only
-from anomaly.rule_engine import RuleRun
 from anomaly.rulebook import load_rulebook
-from anomaly.run_catalogue import RunFiles
-from anomaly.run_folder import read_snapshot
-from anomaly.run_stages import score_into
-from anomaly.scoring import Scored
+from anomaly.runs.catalogue import RunFiles
+from anomaly.runs.folder import read_snapshot
+from anomaly.runs.stages import score_into
+from anomaly.scoring.case_scoring import Scored
+from anomaly.scoring.rule_engine import RuleRun
 
 
 @task(retries=1, retry_delay_seconds=10, retry_condition_fn=retry_transient_only)
@@ -36,7 +36,7 @@ def score_partition_task(
     """Per-convict rules for the convicts of ``regions`` (read from Parquet on the worker)."""
     import pandas as pd
 
-    from anomaly.partitioned_scoring import partition_snapshot, score_partition
+    from anomaly.scoring.partitions import partition_snapshot, score_partition
 
     stays = pd.read_parquet(stays_file)
     return score_partition(partition_snapshot(out, load_rulebook(rules), regions, stays))
@@ -74,7 +74,7 @@ def score_partitioned_flow(
     out: Path, rules: Path | None = None, partitions: int = 4
 ) -> dict[str, Any]:
     """Score with the per-convict rules spread over partitions (run it with a Dask task runner)."""
-    from anomaly.partitioned_scoring import combine, plan_partitions
+    from anomaly.scoring.partitions import combine, plan_partitions
 
     out, rulebook = Path(out), load_rulebook(rules)
     whole = read_snapshot(out, rulebook)

@@ -16,9 +16,9 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
+from anomaly.contracts.validation_outputs import summary_text
 from anomaly.known_failures import retry_transient_only, run_as_script
-from anomaly.run_stages import validate_into
-from anomaly.validation_report import summary_text
+from anomaly.runs.stages import validate_into
 
 
 @task(retries=2, retry_delay_seconds=10, retry_condition_fn=retry_transient_only)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from anomaly.contracts import ContractRunner, ContractSuite, load_contracts
-from anomaly.records import load_drop
-from anomaly.validation import ValidationResult, validate_drop
+from anomaly.contracts.suites import ContractRunner, ContractSuite, load_contracts
+from anomaly.contracts.validation import ValidationResult, validate_drop
+from anomaly.ingest.drop_loading import load_drop
 
 TINY_DROP = Path(__file__).resolve().parents[1] / "examples" / "tiny_drop"
 

@@ -20,19 +20,19 @@ from pathlib import Path
 
 import pytest
 
-from anomaly.case_store import CaseStore
+from anomaly.cases.store import CaseStore
 
 KILLER = Path(__file__).parent / "support" / "kill_after.py"
 RUN_DATE = "2025-01-06"
 STAGES = {
-    "validate": "anomaly.run_stages:write_validation",
-    "score": "anomaly.run_stages:write_scored",
-    "store plan": "anomaly.case_store:CaseStore.plan_run",
+    "validate": "anomaly.runs.stages:write_validation",
+    "score": "anomaly.runs.stages:write_scored",
+    "store plan": "anomaly.cases.store:CaseStore.plan_run",
     "report": "pipelines.report_run:render_report",
     "export": "pipelines.report_run:known_identifiers",
-    "folder renamed": "anomaly.run_folder:publish_run",
-    "store transaction": "anomaly.case_store:CaseStore._write",
-    "store committed": "anomaly.case_store:CaseStore.commit",
+    "folder renamed": "anomaly.runs.folder:publish_run",
+    "store transaction": "anomaly.cases.store:CaseStore._write",
+    "store committed": "anomaly.cases.store:CaseStore.commit",
 }
 
 

@@ -8,7 +8,7 @@ import time
 import pandas as pd
 import pytest
 
-from anomaly.case_store import CaseStore, FeedbackError, read_feedback
+from anomaly.cases.store import CaseStore, FeedbackError, read_feedback
 from anomaly.known_failures import StoreBusyError
 
 

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from anomaly.cli import app
-from anomaly.contracts import ContractError, load_contracts
-from anomaly.record_schema import TABLES, Kind
+from anomaly.contracts.suites import ContractError, load_contracts
+from anomaly.ingest.record_schema import TABLES, Kind
 
 SPECS = {t.name: t for t in TABLES}
 
@@ -111,8 +111,8 @@ def test_a_suite_without_severity_is_refused(tmp_path, contracts):
 
 
 def test_an_expectation_that_cannot_run_is_an_error_not_a_pass(drop, tmp_path, contracts):
-    from anomaly.records import load_drop
-    from anomaly.validation import validate_drop
+    from anomaly.contracts.validation import validate_drop
+    from anomaly.ingest.drop_loading import load_drop
 
     broken = {name: suite for name, suite in contracts.items()}
     definition = json.loads(json.dumps(contracts["regions"].definition))

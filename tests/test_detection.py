@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from anomaly.case_assembly import assemble_cases
+from anomaly.cases.assembly import assemble_cases
 from anomaly.evaluation import evaluate
-from anomaly.outlier_detectors import DETECTORS
-from anomaly.peer_outliers import ensemble_scores, peer_outlier_flags
-from anomaly.registry_snapshot import Snapshot
+from anomaly.outliers.detectors import DETECTORS
+from anomaly.outliers.ensemble import ensemble_scores, peer_outlier_flags
+from anomaly.registry.snapshot import Snapshot
 from anomaly.rulebook import load_rulebook
 from anomaly.rules import RULES
 from anomaly.rules.rule import FLAG_COLUMNS
-from anomaly.scoring import SUBJECTS, score
+from anomaly.scoring.case_scoring import SUBJECTS, score
 
 RB = load_rulebook()
 

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from anomaly.cli import app
-from anomaly.drop_reading import DropFormatError
-from anomaly.record_schema import TABLES, Kind
-from anomaly.records import load_drop
+from anomaly.ingest.drop_loading import load_drop
+from anomaly.ingest.drop_reading import DropFormatError
+from anomaly.ingest.record_schema import TABLES, Kind
 from conftest import edit_row, read_rows, write_rows
 
 ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")

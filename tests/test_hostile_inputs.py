@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from anomaly.cli import app
-from anomaly.drop_reading import read_table_file
+from anomaly.ingest.drop_loading import load_table
+from anomaly.ingest.drop_reading import read_table_file
+from anomaly.ingest.record_schema import TABLES_BY_NAME
 from anomaly.known_failures import KnownFailure
-from anomaly.record_schema import TABLES_BY_NAME
-from anomaly.records import load_table
 from conftest import add_row, edit_row
 
 
@@ -238,8 +238,8 @@ def test_fuzzed_bytes_give_rows_or_one_clear_error(tmp_path, body, separator):
 @settings(max_examples=300, deadline=None)
 @given(number=st.integers(min_value=-(2**70), max_value=2**70), padding=st.sampled_from(["", " "]))
 def test_fuzzed_integers_are_exact_within_64_bits_and_unreadable_beyond(number, padding):
-    from anomaly.cell_parsing import STRING, parse_column
-    from anomaly.record_schema import Column, Kind
+    from anomaly.ingest.cell_parsing import STRING, parse_column
+    from anomaly.ingest.record_schema import Column, Kind
 
     cells = pd.Series([f"{padding}{number}{padding}", f"{number}.0"], dtype=STRING)
     typed, unreadable = parse_column(cells, Column("capacity", Kind.INT))

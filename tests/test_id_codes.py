@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from anomaly.id_codes import NULL, IdCodes
+from anomaly.registry.id_codes import NULL, IdCodes
 
 
 def tables() -> dict[str, pd.DataFrame]:

@@ -7,9 +7,9 @@ import dataclasses
 
 import pandas as pd
 
-from anomaly.registry_snapshot import NULLED_COLUMNS, QUARANTINED_COLUMNS
-from anomaly.rule_engine import run_rules
+from anomaly.registry.snapshot import NULLED_COLUMNS, QUARANTINED_COLUMNS
 from anomaly.rules import RULES_BY_CODE
+from anomaly.scoring.rule_engine import run_rules
 from test_rules import RB, change, degree, event, snapshot, transfer, visit
 
 FACTOR = RB.scoring.incomplete_evidence_factor.value
@@ -127,7 +127,7 @@ def test_an_unknown_court_level_is_not_a_level_mismatch():
 
 
 def test_every_cell_a_rule_reads_exists_in_the_spec():
-    from anomaly.record_schema import TABLES_BY_NAME
+    from anomaly.ingest.record_schema import TABLES_BY_NAME
     from anomaly.rules import RULES
 
     for rule in RULES:

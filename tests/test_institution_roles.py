@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from anomaly.institution_roles import hospitals
-from anomaly.rule_engine import run_rules
+from anomaly.registry.institution_roles import hospitals
 from anomaly.rules import RULES_BY_CODE
 from anomaly.rules.court_level_mismatch import MEDICAL_UNCONFIRMED
+from anomaly.scoring.rule_engine import run_rules
 from test_rules import D, snapshot, transfer
 
 

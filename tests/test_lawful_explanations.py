@@ -3,10 +3,10 @@ with it (issue 12: a real registry has conventions our generator did not)."""
 
 from __future__ import annotations
 
-from anomaly.rule_engine import run_rules
 from anomaly.rules import RULES_BY_CODE
 from anomaly.rules.decision_authority import ACTING_UNCONFIRMED, BEFORE_POSTING, NO_PROTOCOL
 from anomaly.rules.type_change_criteria import UNLISTED_CHANGE
+from anomaly.scoring.rule_engine import run_rules
 from test_institution_roles import medical_trips
 from test_rules import D, degree, event, flagged, snapshot, staff, transfer
 
@@ -187,7 +187,7 @@ def test_a_court_type_on_file_that_is_the_latest_decision_reads_the_earlier_stay
     # C1's court type on file is medium; he arrived in F4 (maximum) and a court moved him to
     # F1 (medium): a registry that keeps the court's latest decision. The stay in F4 is lawful
     # and the change is judged from maximum, as served.
-    from anomaly.registry_snapshot import Snapshot
+    from anomaly.registry.snapshot import Snapshot
     from test_rules import RB
 
     def without_base_intake(*moves):

@@ -8,13 +8,13 @@ import csv
 import pandas as pd
 import pytest
 
-from anomaly.records import load_drop
-from anomaly.registry_snapshot import Snapshot, quarantined_subjects
+from anomaly.contracts.validation import NULLED, validate_drop
+from anomaly.contracts.validation_outputs import summarise
+from anomaly.ingest.drop_loading import load_drop
+from anomaly.registry.snapshot import Snapshot, quarantined_subjects
 from anomaly.rulebook import load_rulebook
-from anomaly.scoring import score
+from anomaly.scoring.case_scoring import score
 from anomaly.synthetic.drop_writing import write_world
-from anomaly.validation import NULLED, validate_drop
-from anomaly.validation_report import summarise
 from conftest import add_row, edit_row, read_rows
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anomaly.office_files import (
+from anomaly.office.files import (
     FORMULA_START,
     private_folder,
     read_csv,

@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from anomaly.known_failures import KeyFileError
-from anomaly.office_key import KEY_ENV, fingerprint, key_location, office_key
+from anomaly.office.key import KEY_ENV, fingerprint, key_location, office_key
 
 
 def test_a_key_is_created_owner_only_and_read_back(tmp_path):

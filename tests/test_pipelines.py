@@ -14,7 +14,7 @@ from pipelines.oversight_run import oversight_run
 from pipelines.run_settings import RunSettings
 from pipelines.validate_drop import validate_drop_flow
 
-from anomaly.case_store import CaseStore
+from anomaly.cases.store import CaseStore
 
 
 def test_validate_flow_writes_quarantine_and_summary(prefect_server, drop, tmp_path):

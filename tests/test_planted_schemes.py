@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from anomaly.record_schema import TABLES_BY_NAME
+from anomaly.ingest.record_schema import TABLES_BY_NAME
 from anomaly.rulebook import load_rulebook
 from anomaly.synthetic.scheme_registry import scheme_codes
 

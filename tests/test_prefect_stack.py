@@ -1,4 +1,4 @@
-"""The Prefect stack as a user runs it: a server, the served deployments, the CLI, the UI (issue 14).
+"""The Prefect stack as a user runs it: server, served deployments, CLI and UI (issue 14).
 
 A real ``prefect server start`` on loopback, ``python -m pipelines.serve`` (the
 deployments of prefect.yaml) in a folder holding a drop, then the ``prefect``

@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from anomaly.pseudonymisation import KnownIdentifiers, Pseudonymiser, known_identifiers
+from anomaly.report.pseudonymisation import KnownIdentifiers, Pseudonymiser, known_identifiers
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from anomaly.case_assembly import assemble_cases
-from anomaly.finding_recency import review_start, weighed_by_age
-from anomaly.rule_health import damped
-from anomaly.scoring import SUBJECTS
+from anomaly.cases.assembly import assemble_cases
+from anomaly.scoring.case_scoring import SUBJECTS
+from anomaly.scoring.finding_recency import review_start, weighed_by_age
+from anomaly.scoring.rule_health import damped
 from test_rules import RB, degree, snapshot
 
 STRENGTH = RB.scoring.strength("DEG-NEG")

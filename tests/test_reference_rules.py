@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from anomaly.registry_snapshot import Snapshot
+from anomaly.registry.snapshot import Snapshot
 from anomaly.rulebook import load_rulebook
 
 BENCHMARK = Path(__file__).parents[1] / "benchmarks" / "pipeline_stages.py"

@@ -6,16 +6,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from anomaly.institution_roles import hospitals
-from anomaly.records import load_drop
-from anomaly.registry_snapshot import Snapshot
-from anomaly.rule_engine import run_rules
+from anomaly.contracts.validation import validate_drop
+from anomaly.ingest.drop_loading import load_drop
+from anomaly.registry.institution_roles import hospitals
+from anomaly.registry.snapshot import Snapshot
 from anomaly.rulebook import load_rulebook
 from anomaly.rules import RULES_BY_CODE
+from anomaly.scoring.rule_engine import run_rules
 from anomaly.synthetic.drop_writing import write_world
 from anomaly.synthetic.registry_dialects import DIALECTS
 from anomaly.synthetic.scheme_registry import build_world
-from anomaly.validation import validate_drop
 
 RB = load_rulebook()
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from anomaly.registry_snapshot import Snapshot
-from anomaly.rule_health import damped, rule_health
+from anomaly.registry.snapshot import Snapshot
 from anomaly.rules import RULES_BY_CODE
+from anomaly.scoring.rule_health import damped, rule_health
 from test_rules import RB, D
 
 RULE = RULES_BY_CODE["TRF-GROUNDS"]

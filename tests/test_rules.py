@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 import anomaly.rules as rules_package
-from anomaly.record_schema import TABLES, Kind
-from anomaly.registry_snapshot import Snapshot
-from anomaly.rule_engine import run_rules
+from anomaly.ingest.record_schema import TABLES, Kind
+from anomaly.registry.snapshot import Snapshot
 from anomaly.rulebook import load_rulebook
 from anomaly.rules import RULES, RULES_BY_CODE
 from anomaly.rules.rule import FLAG_COLUMNS, Findings, Reasons
+from anomaly.scoring.rule_engine import run_rules
 
 D = pd.Timestamp
 TYPES = {

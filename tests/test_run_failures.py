@@ -21,11 +21,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from anomaly.case_store import CaseStore
+from anomaly.cases.store import CaseStore
 from anomaly.cli import app
+from anomaly.ingest.record_schema import TABLES, Kind
 from anomaly.known_failures import as_known_failure
-from anomaly.office_files import FORMULA_START, read_csv
-from anomaly.record_schema import TABLES, Kind
+from anomaly.office.files import FORMULA_START, read_csv
 
 CONVICT_FORMS = ['=HYPERLINK("http://x","{i}")', "+cmd|' /C calc'!A{i}", "@SUM({i})",
                  "CV {i}", "-{i}", "CV/{i}.{i}", "$\\undefinedmacro${i}"]  # fmt: skip

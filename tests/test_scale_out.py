@@ -9,7 +9,7 @@ import pytest
 from pipelines.score_records import dask_runner, score_flow, score_partitioned_flow
 from pipelines.validate_drop import validate_drop_flow
 
-from anomaly.partitioned_scoring import WHOLE, plan_partitions
+from anomaly.scoring.partitions import WHOLE, plan_partitions
 
 OUTPUTS = ("cases.csv", "flags.csv", "watchlist.csv")
 

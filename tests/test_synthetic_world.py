@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from anomaly.cli import app
+from anomaly.contracts.validation import validate_drop
 from anomaly.evaluation import noise_outcome
-from anomaly.record_schema import TABLES_BY_NAME
-from anomaly.records import load_drop
+from anomaly.ingest.drop_loading import load_drop
+from anomaly.ingest.record_schema import TABLES_BY_NAME
 from anomaly.rulebook import load_rulebook
 from anomaly.synthetic.drop_writing import write_world
 from anomaly.synthetic.scheme_registry import build_world, scheme_codes
-from anomaly.validation import validate_drop
 
 KEYS = {
     table: TABLES_BY_NAME[table].key[0]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from anomaly.record_schema import TABLES
-from anomaly.validation import MISSING, NULLED, REPORTED
-from anomaly.validation_report import write_validation
+from anomaly.contracts.validation import MISSING, NULLED, REPORTED
+from anomaly.contracts.validation_outputs import write_validation
+from anomaly.ingest.record_schema import TABLES
 from conftest import add_row, edit_row, quarantined, read_rows
 
 

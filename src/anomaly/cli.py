@@ -93,9 +93,9 @@ def validate(
     OUT/validation_summary.json and .txt. Exit code 2 when the drop cannot be
     read at all (missing table or column, unreadable file).
     """
-    from anomaly.run_folder import staged_run
-    from anomaly.run_stages import validate_into
-    from anomaly.validation_report import summary_text
+    from anomaly.contracts.validation_outputs import summary_text
+    from anomaly.runs.folder import staged_run
+    from anomaly.runs.stages import validate_into
 
     with staged_run(out) as staging:
         summary = validate_into(drop, staging, contracts)
@@ -120,9 +120,9 @@ def score(
     import time
 
     from anomaly.rulebook import load_rulebook
-    from anomaly.run_catalogue import RunFiles
-    from anomaly.run_folder import staged_run
-    from anomaly.run_stages import score_into, validate_into
+    from anomaly.runs.catalogue import RunFiles
+    from anomaly.runs.folder import staged_run
+    from anomaly.runs.stages import score_into, validate_into
 
     began = time.perf_counter()
     load_rulebook(rules)  # a broken rule book is refused before the drop is read
@@ -181,7 +181,7 @@ def run(
     from pipelines.oversight_run import oversight_run, preflight
     from pipelines.run_settings import RunSettings
 
-    from anomaly.run_catalogue import RunFiles
+    from anomaly.runs.catalogue import RunFiles
 
     settings = RunSettings(
         drop=drop,
@@ -225,8 +225,8 @@ def demo(
     from pipelines.run_settings import RunSettings
 
     from anomaly.evaluation import evaluate as score_cases
-    from anomaly.office_files import read_csv, write_csv
-    from anomaly.run_catalogue import RunFiles
+    from anomaly.office.files import read_csv, write_csv
+    from anomaly.runs.catalogue import RunFiles
     from anomaly.synthetic.drop_writing import write_world
     from anomaly.synthetic.scheme_registry import build_world
 
@@ -285,7 +285,7 @@ def feedback(
     analyst: Annotated[str, typer.Option(help="Who decides.")] = "",
 ) -> None:
     """Record an analyst's verdict on a case. A dismissed case stays quiet until new evidence."""
-    from anomaly.case_store import CaseStore
+    from anomaly.cases.store import CaseStore
 
     with CaseStore(store) as cases:
         cases.record_verdict(case, verdict, reason, analyst)
@@ -386,8 +386,8 @@ def evaluate(
 
     from anomaly.evaluation import evaluate as score
     from anomaly.evaluation import noise_outcome
-    from anomaly.office_files import read_csv, write_csv
-    from anomaly.run_catalogue import RunFiles
+    from anomaly.office.files import read_csv, write_csv
+    from anomaly.runs.catalogue import RunFiles
 
     files = RunFiles.of(out)
     cases_file, flags_file = files.cases, files.flags

@@ -137,7 +137,7 @@ class Authority(BaseModel):
 
 
 class InstitutionRoles(BaseModel):
-    """Thresholds for reading an institution's role from its records (``institution_roles``)."""
+    """How to read an institution's role from its records (``registry.institution_roles``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
@@ -183,7 +183,7 @@ class Scoring(BaseModel):
 
 
 class RuleHealth(BaseModel):
-    """When a rule's firing is damped for a run (``rule_health``)."""
+    """When a rule's firing is damped for a run (``scoring.rule_health``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
@@ -201,7 +201,7 @@ class RecordKeeping(BaseModel):
 
 
 class Outliers(BaseModel):
-    """How the peer-group detectors work (``peer_outliers``, ``outlier_detectors``)."""
+    """How the peer-group detectors work (``outliers.ensemble``, ``outliers.detectors``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from anomaly.registry_snapshot import Snapshot, as_of
+from anomaly.registry.snapshot import Snapshot, as_of
 from anomaly.rules.rule import (
     Findings,
     Reasons,

@@ -10,7 +10,7 @@ move there that lands the convict at home is TRF-HOME's concern.
 
 Lawful explanation checked in the records: a stay in a hospital is lawful
 whatever the hospital's level. A transfer on the ground ``medical`` into an
-institution the records show to be a hospital (``institution_roles``) is
+institution the records show to be a hospital (``registry.institution_roles``) is
 clear; one into an institution they do not show as a hospital is still
 flagged, at a lower severity, and says that the explanation could not be
 confirmed.
@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from anomaly.institution_roles import hospitals
-from anomaly.institution_types import LEVEL_CHANGES, with_types_in_force
-from anomaly.registry_snapshot import Snapshot
+from anomaly.registry.institution_roles import hospitals
+from anomaly.registry.institution_types import LEVEL_CHANGES, with_types_in_force
+from anomaly.registry.snapshot import Snapshot
 from anomaly.rules.rule import Findings, Rule, flags, none_insufficient
 
 CODE = "TRF-LEVEL"

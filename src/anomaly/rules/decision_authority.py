@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from anomaly.record_schema import entered_by
-from anomaly.registry_snapshot import Snapshot
+from anomaly.ingest.record_schema import entered_by
+from anomaly.registry.snapshot import Snapshot
 from anomaly.rules.rule import Findings, Reasons, Rule, flags, insufficient
 
 CODE = "REC-AUTHORITY"

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from anomaly.placement_history import place_on
-from anomaly.registry_snapshot import Snapshot
+from anomaly.registry.placement_history import place_on
+from anomaly.registry.snapshot import Snapshot
 from anomaly.rules.rule import Findings, Rule, flags, insufficient
 
 CODE = "REC-PLACE"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from anomaly.registry_snapshot import Snapshot
+from anomaly.registry.snapshot import Snapshot
 from anomaly.rules.rule import Findings, Rule, flags, none_insufficient
 
 CODE = "TRF-REORG"

@@ -7,7 +7,7 @@ have visited: the log hides someone else.
 
 from __future__ import annotations
 
-from anomaly.registry_snapshot import Snapshot
+from anomaly.registry.snapshot import Snapshot
 from anomaly.rules.rule import Findings, Reasons, Rule, flags, none_insufficient
 
 CODE = "VIS-IMPOSSIBLE"

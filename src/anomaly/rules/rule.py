@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from anomaly.record_schema import TABLES_BY_NAME, entered_by
-from anomaly.registry_snapshot import Snapshot
+from anomaly.ingest.record_schema import TABLES_BY_NAME, entered_by
+from anomaly.registry.snapshot import Snapshot
 
 FLAG_COLUMNS = [
     "rule",
@@ -64,9 +64,9 @@ class Rule:
     # subject can make the rule flag wrongly (an unseen penalty, incentive, registration or
     # transfer); None: all its tables. A missing visit cannot make visits exceed a quota.
     reads: tuple[str, ...] = ()  # "table.column" of every cell the judgement rests on: a cell
-    # validation nulled makes the subjects it touches insufficient data (``rule_engine``)
+    # validation nulled makes the subjects it touches insufficient data (``scoring.rule_engine``)
     judges: tuple[str, ...] = ()  # tables whose records it flags, its population for rule
-    # health (``rule_health``); empty: the first of ``tables``
+    # health (``scoring.rule_health``); empty: the first of ``tables``
 
 
 def flags(

@@ -8,7 +8,7 @@ reorganised or liquidated (``closed_on`` near the move): TRF-REORG.
 
 from __future__ import annotations
 
-from anomaly.registry_snapshot import Snapshot
+from anomaly.registry.snapshot import Snapshot
 from anomaly.rules.rule import Findings, Reasons, Rule, flags, none_insufficient
 
 CODE = "TRF-GROUNDS"

@@ -14,7 +14,7 @@ Lawful explanations, checked before flagging:
   change of type (the pre-trial centre stands outside the order of types),
   nor is the return from it;
 - a stay in hospital: a move into an institution the records show to be a
-  hospital (``institution_roles``) is not a change of type;
+  hospital (``registry.institution_roles``) is not a change of type;
 - a change to a stricter type after a malicious violation: a
   ``malicious_violator`` penalty, or degree -3 in force, in the 12 months
   before the move.
@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from anomaly.institution_roles import hospitals
-from anomaly.institution_types import LEVEL_CHANGES, STRICTNESS, with_types_in_force
-from anomaly.registry_snapshot import Snapshot, as_of
+from anomaly.registry.institution_roles import hospitals
+from anomaly.registry.institution_types import LEVEL_CHANGES, STRICTNESS, with_types_in_force
+from anomaly.registry.snapshot import Snapshot, as_of
 from anomaly.rules.rule import Findings, Reasons, Rule, flags, none_insufficient
 
 CODE = "TRF-TYPE"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from anomaly.registry_snapshot import Snapshot, as_of
+from anomaly.registry.snapshot import Snapshot, as_of
 from anomaly.rulebook import CONDITIONS, LEVELS
 from anomaly.rules.rule import Findings, Rule, flags, insufficient
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from anomaly.id_codes import NULL
-from anomaly.registry_snapshot import Snapshot
+from anomaly.registry.id_codes import NULL
+from anomaly.registry.snapshot import Snapshot
 from anomaly.rules.rule import Findings, Reasons, Rule, flags, none_insufficient
 
 CODE = "VIS-KIN"

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from anomaly.record_schema import TABLES_BY_NAME, Kind
+from anomaly.ingest.record_schema import TABLES_BY_NAME, Kind
 from anomaly.synthetic.export_noise import NOISE_COLUMNS, add_export_noise
 from anomaly.synthetic.world import World
 

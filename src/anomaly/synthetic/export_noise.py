@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from anomaly.record_schema import TABLES_BY_NAME, Kind, entered_by
+from anomaly.ingest.record_schema import TABLES_BY_NAME, Kind, entered_by
 
 NOISE_COLUMNS = ["table", "source_line", "record_id", "defect", "column", "written"]
 

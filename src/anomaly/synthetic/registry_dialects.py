@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from anomaly.record_schema import TABLES, TABLES_BY_NAME
+from anomaly.ingest.record_schema import TABLES, TABLES_BY_NAME
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,103 @@
+"""Findings grouped into ranked, explained cases, one per subject (docs/scoring.md).
+
+A finding is about a convict, a staff member or an institution (its rule or
+detector says which). All findings on one subject form one case. The risk
+score combines them as a noisy-OR over rules: each rule contributes its
+strongest finding's score, ``risk = 1 - prod(1 - s_rule)``, so two independent
+rules make a case stronger than one, and many findings of the same rule do not
+drown the others. Ties are broken by the number of findings, then the id.
+
+``case_id`` is a hash of the subject and its rule codes: the same subject with
+the same findings gets the same id on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+from anomaly.ingest.record_schema import evidence_refs
+
+CASE_COLUMNS = [
+    "case_id",
+    "subject_type",
+    "subject_id",
+    "risk_score",
+    "rank",
+    "rules",
+    "evidence",
+    "summary",
+    "findings",
+]
+SUBJECT_COLUMN = {"convict": "convict_id", "staff": "staff_id", "facility": "facility_id"}
+NOUN = {"convict": "Convict", "staff": "Staff member", "facility": "Institution"}
+
+
+def assemble_cases(flags: pd.DataFrame, subjects: dict[str, str]) -> pd.DataFrame:
+    """Cases from flags; ``subjects`` maps a rule or detector code to its subject type."""
+    if flags.empty:
+        return pd.DataFrame(columns=CASE_COLUMNS)
+    unknown = set(flags["rule"]) - set(subjects)
+    if unknown:  # a finding nobody said whom it is about must not land on a convict by default
+        raise ValueError(f"no subject type for rules {sorted(unknown)}")
+    f = flags.assign(subject_type=flags["rule"].map(subjects))
+    f["subject_id"] = _subject_ids(f)
+    f = f.dropna(subset=["subject_id"])
+    f["ref"] = f["table"] + ":" + f["record_id"].astype(str)
+    per_rule = f.groupby(["subject_type", "subject_id", "rule"], sort=False)["score"].max()
+    risk = 1 - (1 - per_rule.clip(0, 1)).groupby(level=[0, 1]).prod()
+    grouped = f.groupby(["subject_type", "subject_id"], sort=False)
+    cases = pd.DataFrame(
+        {
+            "risk_score": risk.round(4),
+            "rules": grouped["rule"].agg(lambda r: ";".join(sorted(set(r)))),
+            "evidence": grouped.apply(_evidence, include_groups=False),
+            "summary": grouped.apply(_summary, include_groups=False),
+            "findings": grouped.size(),
+        }
+    ).reset_index()
+    cases = cases.sort_values(
+        ["risk_score", "findings", "subject_type", "subject_id"],
+        ascending=[False, False, True, True],
+        kind="stable",
+    ).reset_index(drop=True)
+    cases["rank"] = np.arange(1, len(cases) + 1)
+    cases["case_id"] = [
+        _case_id(t, s, r)
+        for t, s, r in zip(cases["subject_type"], cases["subject_id"], cases["rules"], strict=True)
+    ]
+    return cases[CASE_COLUMNS]
+
+
+def _subject_ids(f: pd.DataFrame) -> pd.Series:
+    out = pd.Series(None, index=f.index, dtype=object)
+    for kind, column in SUBJECT_COLUMN.items():
+        rows = f["subject_type"].eq(kind)
+        out[rows] = f.loc[rows, column]
+    return out
+
+
+def _evidence(group: pd.DataFrame) -> str:
+    refs = list(group["ref"])
+    for extra in group["evidence"].dropna():
+        refs += evidence_refs(extra)
+    return ";".join(dict.fromkeys(refs))
+
+
+def _summary(group: pd.DataFrame) -> str:
+    """One sentence: the strongest finding of up to three rules, and how many more."""
+    best = group.sort_values("score", ascending=False).drop_duplicates("rule")
+    kind, subject = group.name
+    parts = [
+        f"{text} ({rule})" for rule, text in zip(best["rule"], best["explanation"], strict=True)
+    ]
+    more = len(group) - min(3, len(best))
+    tail = f"; and {more} more finding{'s' if more > 1 else ''}" if more > 0 else ""
+    return f"{NOUN[kind]} {subject}: " + "; ".join(parts[:3]) + tail + "."
+
+
+def _case_id(subject_type: str, subject_id: str, rules: str) -> str:
+    digest = hashlib.sha256(f"{subject_type}|{subject_id}|{rules}".encode()).hexdigest()
+    return "C-" + digest[:12]

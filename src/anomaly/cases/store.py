@@ -1,0 +1,325 @@
+"""Every case across runs, with its score history and the analysts' verdicts (DuckDB).
+
+The store is one DuckDB file kept beside the run folders. Each run records
+its cases: a case seen for the first time is ``new``; one seen before is
+``open``. Analysts record verdicts, as in police early-intervention systems:
+``confirmed``, or ``dismissed`` with a reason. A dismissed case is not raised
+again unless new evidence appears (a record it did not cite when it was
+dismissed): then it is ``reopened``.
+
+A run touches the store twice, briefly: ``plan_run`` reads it and decides
+every status (with the verdicts of a feedback file counted in), and
+``commit`` writes the plan in one transaction once the run's report and
+export exist. A run killed at any moment leaves the store as it was before
+the run or as it is after it. Statuses are decided against the runs *other*
+than this one, so recording the same run again gives the same answer.
+
+The file is held by one process at a time: a store in use is waited for (up
+to ``ANOMALY_STORE_WAIT`` seconds, 30 by default), then refused with a clear
+message.
+
+Tables::
+
+    cases(case_id, subject_type, subject_id, rules, first_seen, last_seen,
+          last_risk, last_rank, status, evidence, summary)
+    score_history(case_id, run_id, run_date, risk_score, rank)
+    verdicts(case_id, verdict, reason, analyst, recorded_at, evidence_at_verdict)
+    office(key_fingerprint)   the office key the store's pseudonyms were made with
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from anomaly.ingest.record_schema import evidence_refs
+from anomaly.known_failures import KnownFailure, StoreBusyError
+
+VERDICTS = ("confirmed", "dismissed")
+WAIT_ENV = "ANOMALY_STORE_WAIT"
+DEFAULT_WAIT_SECONDS = 30.0
+VERDICT_COLUMNS = ["case_id", "verdict", "reason", "analyst"]
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS cases (
+    case_id VARCHAR PRIMARY KEY, subject_type VARCHAR, subject_id VARCHAR, rules VARCHAR,
+    first_seen DATE, last_seen DATE, last_risk DOUBLE, last_rank INTEGER, status VARCHAR,
+    evidence VARCHAR, summary VARCHAR);
+CREATE TABLE IF NOT EXISTS score_history (
+    case_id VARCHAR, run_id VARCHAR, run_date DATE, risk_score DOUBLE, rank INTEGER);
+CREATE TABLE IF NOT EXISTS verdicts (
+    case_id VARCHAR, verdict VARCHAR, reason VARCHAR, analyst VARCHAR,
+    recorded_at TIMESTAMP, evidence_at_verdict VARCHAR);
+CREATE TABLE IF NOT EXISTS office (key_fingerprint VARCHAR);
+"""
+
+
+class FeedbackError(KnownFailure, ValueError):
+    """A verdict that cannot be recorded (unknown case, verdict or a dismissal without reason)."""
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """The cases of one run as the store sees them."""
+
+    raised: pd.DataFrame  # cases to show, ranked again, with status, first_seen, verdict
+    quiet: pd.DataFrame  # dismissed cases found again with no new evidence
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What recording a run will write: decided by ``plan_run``, written by ``commit``."""
+
+    run_id: str
+    day: pd.Timestamp
+    cases: pd.DataFrame  # the run's cases with status and first_seen
+    verdicts: pd.DataFrame  # new verdicts (VERDICT_COLUMNS + evidence_at_verdict)
+    stored: StoredRun
+
+
+def read_feedback(path: Path | str) -> pd.DataFrame:
+    """Verdicts of a feedback CSV (case_id, verdict, reason, analyst), with their line numbers."""
+    try:
+        feedback = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as error:
+        raise FeedbackError(f"{path}: cannot be read as CSV: {error}") from error
+    missing = {"case_id", "verdict"} - set(feedback.columns)
+    if missing:
+        raise FeedbackError(f"{path}: missing columns {sorted(missing)}")
+    for column in VERDICT_COLUMNS:
+        if column not in feedback.columns:
+            feedback[column] = ""
+    return feedback[VERDICT_COLUMNS].assign(where=[f"{path}, line {n}" for n in
+                                                   range(2, 2 + len(feedback))])  # fmt: skip
+
+
+class CaseStore:
+    """A DuckDB file holding every case, its history and its verdicts."""
+
+    def __init__(self, path: Path | str, wait_seconds: float | None = None) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.db = _connect(self.path, _wait_seconds(wait_seconds))
+        self.db.execute(SCHEMA)
+        for file in (self.path, self.path.with_name(self.path.name + ".wal")):
+            if file.exists():
+                os.chmod(file, 0o600)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> CaseStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def key_fingerprint(self) -> str | None:
+        """The fingerprint of the office key of the store's earlier runs (None before any)."""
+        row = self.db.execute("SELECT key_fingerprint FROM office LIMIT 1").fetchone()
+        return None if row is None else str(row[0])
+
+    def plan_run(
+        self,
+        cases: pd.DataFrame,
+        run_id: str,
+        run_date: pd.Timestamp,
+        feedback: pd.DataFrame | None = None,
+    ) -> RunPlan:
+        """Decide the status of every case of a run (writes nothing)."""
+        day = pd.Timestamp(pd.Timestamp(run_date).date())
+        verdicts = self._new_verdicts(feedback)
+        known = self.db.execute(
+            """SELECT case_id, min(run_date) AS first_seen FROM score_history
+               WHERE run_id <> ? GROUP BY case_id""",
+            [run_id],
+        ).df()
+        latest = self._latest_verdicts(verdicts)
+        frame = cases.merge(known, on="case_id", how="left").merge(latest, on="case_id", how="left")
+        new_evidence = pd.Series(
+            [
+                bool(set(evidence_refs(e)) - set(evidence_refs(old)))
+                if isinstance(old, str)
+                else True
+                for e, old in zip(frame["evidence"], frame["evidence_at_verdict"], strict=True)
+            ],
+            index=frame.index,
+            dtype=bool,
+        )
+        frame["status"] = "open"
+        frame.loc[frame["first_seen"].isna(), "status"] = "new"
+        frame.loc[frame["verdict"].eq("confirmed"), "status"] = "confirmed"
+        dismissed = frame["verdict"].eq("dismissed")
+        frame.loc[dismissed & new_evidence, "status"] = "reopened"
+        frame.loc[dismissed & ~new_evidence, "status"] = "dismissed"
+        frame["first_seen"] = pd.to_datetime(frame["first_seen"]).fillna(day)
+        quiet = frame[frame["status"].eq("dismissed")].reset_index(drop=True)
+        raised = frame[~frame["status"].eq("dismissed")].reset_index(drop=True)
+        raised["rank"] = range(1, len(raised) + 1)
+        return RunPlan(run_id, day, frame, verdicts, StoredRun(raised, quiet))
+
+    def commit(self, plan: RunPlan, key_fingerprint: str | None = None) -> None:
+        """Write a planned run, its verdicts and the key's fingerprint in one transaction."""
+        with self._transaction():
+            self._insert_verdicts(plan.verdicts)
+            self._write(plan.cases, plan.run_id, plan.day.date())
+            if key_fingerprint is not None and self.key_fingerprint() is None:
+                self.db.execute("INSERT INTO office VALUES (?)", [key_fingerprint])
+
+    def record_run(
+        self,
+        cases: pd.DataFrame,
+        run_id: str,
+        run_date: pd.Timestamp,
+        feedback: pd.DataFrame | None = None,
+    ) -> StoredRun:
+        """Plan and commit a run at once; return the cases to raise and those kept quiet."""
+        plan = self.plan_run(cases, run_id, run_date, feedback)
+        self.commit(plan)
+        return plan.stored
+
+    def record_verdict(
+        self, case_id: str, verdict: str, reason: str = "", analyst: str = ""
+    ) -> None:
+        """Record an analyst's verdict on a known case."""
+        one = pd.DataFrame([[case_id, verdict, reason, analyst, ""]],
+                           columns=[*VERDICT_COLUMNS, "where"])  # fmt: skip
+        verdicts = self._new_verdicts(one)
+        with self._transaction():
+            self._insert_verdicts(verdicts)
+
+    def apply_feedback_file(self, path: Path | str) -> int:
+        """Record every verdict of a CSV (case_id, verdict, reason, analyst); return how many."""
+        verdicts = self._new_verdicts(read_feedback(path))
+        with self._transaction():
+            self._insert_verdicts(verdicts)
+        return len(verdicts)
+
+    def history(self, case_id: str) -> pd.DataFrame:
+        return self.db.execute(
+            "SELECT * FROM score_history WHERE case_id = ? ORDER BY run_date", [case_id]
+        ).df()
+
+    def cases(self) -> pd.DataFrame:
+        return self.db.execute("SELECT * FROM cases ORDER BY last_seen DESC, last_rank").df()
+
+    def _new_verdicts(self, feedback: pd.DataFrame | None) -> pd.DataFrame:
+        """Checked verdicts, without those that repeat a case's latest stored verdict."""
+        columns = [*VERDICT_COLUMNS, "evidence_at_verdict"]
+        if feedback is None or feedback.empty:
+            return pd.DataFrame(columns=columns)
+        evidence = dict(self.db.execute(
+            "SELECT case_id, evidence FROM cases WHERE list_contains(?, case_id)",
+            [sorted(set(feedback["case_id"]))],
+        ).fetchall())  # fmt: skip
+        stored = self._latest_verdicts(None).set_index("case_id")
+        rows = []
+        for row in feedback.itertuples(index=False):
+            where = f"{row.where}: " if row.where else ""
+            if row.verdict not in VERDICTS:
+                raise FeedbackError(
+                    f"{where}verdict must be one of {', '.join(VERDICTS)}, not {row.verdict!r}"
+                )
+            if row.verdict == "dismissed" and not str(row.reason).strip():
+                raise FeedbackError(f"{where}case {row.case_id}: a dismissal needs a reason")
+            if row.case_id not in evidence:
+                raise FeedbackError(f"{where}case {row.case_id} is not in the store {self.path}")
+            if row.case_id in stored.index and (
+                stored.at[row.case_id, "verdict"], stored.at[row.case_id, "verdict_reason"],
+                stored.at[row.case_id, "verdict_analyst"],
+            ) == (row.verdict, row.reason, row.analyst):  # fmt: skip
+                continue  # the same verdict again (a feedback file applied twice)
+            rows.append([row.case_id, row.verdict, row.reason, row.analyst,
+                         evidence[row.case_id]])  # fmt: skip
+        return pd.DataFrame(rows, columns=columns)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """All or nothing: a failure, or a kill, leaves the store as it was."""
+        self.db.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _insert_verdicts(self, verdicts: pd.DataFrame) -> None:
+        for row in verdicts.itertuples(index=False):
+            self.db.execute(
+                "INSERT INTO verdicts VALUES (?, ?, ?, ?, current_timestamp, ?)",
+                [row.case_id, row.verdict, row.reason, row.analyst, row.evidence_at_verdict],
+            )
+            self.db.execute(
+                "UPDATE cases SET status = ? WHERE case_id = ?", [row.verdict, row.case_id]
+            )
+
+    def _latest_verdicts(self, pending: pd.DataFrame | None) -> pd.DataFrame:
+        """Each case's latest verdict; ``pending`` ones (not yet written) count as the latest."""
+        stored = self.db.execute(
+            """SELECT case_id, verdict, reason AS verdict_reason, analyst AS verdict_analyst,
+                      evidence_at_verdict
+               FROM verdicts QUALIFY row_number() OVER (
+                   PARTITION BY case_id ORDER BY recorded_at DESC) = 1"""
+        ).df()
+        if pending is None or pending.empty:
+            return stored
+        pending = pending.rename(columns={"reason": "verdict_reason",
+                                          "analyst": "verdict_analyst"})  # fmt: skip
+        latest = pd.concat([stored, pending[stored.columns]], ignore_index=True)
+        return latest.drop_duplicates("case_id", keep="last").reset_index(drop=True)
+
+    def _write(self, frame: pd.DataFrame, run_id: str, day) -> None:
+        rows = frame.assign(last_seen=pd.Timestamp(day))
+        self.db.register("run_cases", rows)
+        self.db.execute(
+            """INSERT OR REPLACE INTO cases
+               SELECT case_id, subject_type, subject_id, rules, CAST(first_seen AS DATE),
+                      CAST(last_seen AS DATE), risk_score, rank, status, evidence, summary
+               FROM run_cases"""
+        )
+        self.db.execute("DELETE FROM score_history WHERE run_id = ?", [run_id])
+        self.db.execute(
+            "INSERT INTO score_history SELECT case_id, ?, ?, risk_score, rank FROM run_cases",
+            [run_id, day],
+        )
+        self.db.unregister("run_cases")
+
+
+def _wait_seconds(given: float | None) -> float:
+    if given is not None:
+        return given
+    try:
+        return float(os.environ.get(WAIT_ENV, DEFAULT_WAIT_SECONDS))
+    except ValueError:
+        return DEFAULT_WAIT_SECONDS
+
+
+def _connect(path: Path, wait_seconds: float):
+    """Open the store, waiting while another process holds it."""
+    import duckdb
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise KnownFailure(f"{path}: cannot open the case store: {error}") from error
+            if time.monotonic() >= deadline:
+                holder = re.search(r"PID (\d+)", str(error))
+                by = f" (process {holder.group(1)})" if holder else ""
+                raise StoreBusyError(
+                    f"{path}: the case store is in use by another process{by}; waited "
+                    f"{wait_seconds:g} s. Try again when it is done, or wait longer with "
+                    f"{WAIT_ENV}=SECONDS"
+                ) from error
+            time.sleep(0.25)
+        except duckdb.Error as error:
+            raise KnownFailure(f"{path}: cannot open the case store: {error}") from error

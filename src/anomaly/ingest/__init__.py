@@ -1,0 +1,1 @@
+"""Reading a drop: the record schema, table files, cells, the typed load."""

@@ -1,0 +1,1 @@
+"""What protects the office: the one file writer and the office key."""

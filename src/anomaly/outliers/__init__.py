@@ -1,0 +1,1 @@
+"""Peer-group outliers: features from the records, the PyOD ensemble, the detectors."""

@@ -1,0 +1,1 @@
+"""What leaves the office: the agency report, its figures, pseudonymisation."""

@@ -1,0 +1,1 @@
+"""From a snapshot to scored findings: the rule engine, partitions, rule health, recency."""
