@@ -150,7 +150,7 @@ def duckdb_reference(snapshot) -> dict[str, Callable[[], pd.DataFrame]]:
     db.register(
         "entitled_relations", pd.DataFrame({"relation": sorted(rulebook.entitled_relations)})
     )
-    lead = {"lead_days": rulebook.visits.kin_registration_lead_days.value}
+    lead = {"lead_days": rulebook.rules["VIS-KIN"].kin_registration_lead_days.value}
 
     def query(sql: str) -> Callable[[], pd.DataFrame]:
         params = lead if "$lead_days" in sql else None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,7 +12,6 @@ from anomaly.outliers.detectors import DETECTORS
 from anomaly.outliers.ensemble import ensemble_scores, peer_outlier_flags
 from anomaly.registry.snapshot import Snapshot
 from anomaly.rulebook import load_rulebook
-from anomaly.rules import RULES
 from anomaly.rules.rule import FLAG_COLUMNS
 from anomaly.scoring.case_scoring import SUBJECTS, score
 
@@ -131,21 +128,3 @@ def test_scoring_is_deterministic_and_cases_are_ranked(scored_small_world, small
     assert scored.cases["risk_score"].is_monotonic_decreasing
     assert scored.cases["risk_score"].between(RB.scoring.case_threshold.value, 1).all()
     assert scored.flags["flag_id"].is_unique
-
-
-PAGES = Path(__file__).resolve().parents[1] / "docs" / "rules"
-SECTIONS = ["What it checks", "Why it is a red flag", "Output", "Configuration",
-            "Lawful explanations", "Exclusions", "Assumptions", "Worked example"]  # fmt: skip
-
-
-def test_every_rule_and_detector_has_a_page_with_every_section():
-    codes = {r.code for r in RULES} | {d.code for d in DETECTORS}
-    pages = {p.stem for p in PAGES.glob("*.md")} - {"README"}
-    assert pages == codes
-    index = (PAGES / "README.md").read_text()
-    for code in codes:
-        text = (PAGES / f"{code}.md").read_text()
-        assert text.startswith(f"# {code}: ")
-        for section in SECTIONS:
-            assert f"\n## {section}\n" in text, (code, section)
-        assert f"({code}.md)" in index

@@ -57,7 +57,7 @@ def test_a_quarantined_row_of_the_subject_weighs_the_finding_down_and_says_why()
 def test_a_quarantined_row_of_another_convict_changes_nothing():
     s = with_gaps(snapshot(NEGATIVE_WITHOUT_PENALTY), quarantined=[("disciplinary_events", "C9")])
     run, _ = outcome(s, "DEG-NEG")
-    assert run.flags["score"].iloc[0] == RB.scoring.strength("DEG-NEG")
+    assert run.flags["score"].iloc[0] == RB.strength("DEG-NEG")
 
 
 def test_an_unseen_visit_cannot_push_visits_over_the_quota():

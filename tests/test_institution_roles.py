@@ -7,7 +7,7 @@ import pandas as pd
 
 from anomaly.registry.institution_roles import hospitals
 from anomaly.rules import RULES_BY_CODE
-from anomaly.rules.court_level_mismatch import MEDICAL_UNCONFIRMED
+from anomaly.rules.trf_level import MEDICAL_UNCONFIRMED
 from anomaly.scoring.rule_engine import run_rules
 from test_rules import D, snapshot, transfer
 

@@ -4,8 +4,8 @@ with it (issue 12: a real registry has conventions our generator did not)."""
 from __future__ import annotations
 
 from anomaly.rules import RULES_BY_CODE
-from anomaly.rules.decision_authority import ACTING_UNCONFIRMED, BEFORE_POSTING, NO_PROTOCOL
-from anomaly.rules.type_change_criteria import UNLISTED_CHANGE
+from anomaly.rules.rec_authority import ACTING_UNCONFIRMED, BEFORE_POSTING, NO_PROTOCOL
+from anomaly.rules.trf_type import UNLISTED_CHANGE
 from anomaly.scoring.rule_engine import run_rules
 from test_institution_roles import medical_trips
 from test_rules import D, degree, event, flagged, snapshot, staff, transfer

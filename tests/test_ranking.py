@@ -14,7 +14,7 @@ from anomaly.scoring.finding_recency import review_start, weighed_by_age
 from anomaly.scoring.rule_health import damped
 from test_rules import RB, degree, snapshot
 
-STRENGTH = RB.scoring.strength("DEG-NEG")
+STRENGTH = RB.strength("DEG-NEG")
 
 
 def finding(rule, convict, record, score, table="degree_assignments"):

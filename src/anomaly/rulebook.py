@@ -2,14 +2,17 @@
 
 The defaults ship as ``rulebook.yaml`` beside this module. A user file with
 the same structure overrides any subset of them; the merged result is
-validated and an error names the offending key.
+validated and an error names the offending key. A value that only one rule
+reads sits in that rule's own section (``rules: {CODE: ...}``), whose
+defaults the rule's module declares (``RuleParameters``).
 
 Every value is typed: a count is an integer, a share a number, a list a list
 (``"thirty"`` is refused). An office's override of a value says why::
 
-    record_keeping:
-      backdating_tolerance_days: {value: 14, reason: "our office types entries within two weeks",
-                                  set_by: akhmetova, set_on: 2026-11-30}
+    rules:
+      REC-LATE:
+        backdating_tolerance_days: {value: 14, reason: "our office types entries within two weeks",
+                                    set_by: akhmetova, set_on: 2026-11-30}
 
 and the value in force then carries ``source: office override``, the reason,
 who set it and when, and what it replaced; the report lists it. An override
@@ -25,7 +28,14 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializeAsAny,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from anomaly.known_failures import KnownFailure
 
@@ -95,11 +105,9 @@ class Visits(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
     short_visit_hours: Param[int]
-    short_visit_tolerance_hours: Param[int]
     long_visit_days: Param[int]
     long_visit_days_before_2015: Param[int]
     entitled_relations: Param[list[str]]
-    kin_registration_lead_days: Param[int]
     quotas: dict[str, Any]
 
     @field_validator("quotas")
@@ -120,22 +128,6 @@ class Visits(BaseModel):
         return value
 
 
-class Transfers(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    source: str
-    reorganization_window_days: Param[int]
-
-
-class Authority(BaseModel):
-    """Who may decide what (``rules/decision_authority``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    source: str
-    decides: Param[dict[str, list[str]]]
-    acting: Param[dict[str, list[str]]]
-    everywhere: Param[list[str]]
-
-
 class InstitutionRoles(BaseModel):
     """How to read an institution's role from its records (``registry.institution_roles``)."""
 
@@ -153,7 +145,6 @@ class Scoring(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
     evidence_classes: dict[str, Param[float]]
-    rule_evidence: dict[str, str]
     review_period_months: Param[int]
     history_half_life_years: Param[float]
     history_floor: Param[float]
@@ -172,15 +163,6 @@ class Scoring(BaseModel):
                 )
         return value
 
-    def strength(self, rule: str) -> float:
-        """What one finding of ``rule`` proves on its own, before its severity."""
-        if rule not in self.rule_evidence:
-            raise RulebookError(f"scoring.rule_evidence: no evidence class for rule {rule}")
-        name = self.rule_evidence[rule]
-        if name not in self.evidence_classes:
-            raise RulebookError(f"scoring.rule_evidence.{rule}: unknown evidence class {name!r}")
-        return float(self.evidence_classes[name].value)
-
 
 class RuleHealth(BaseModel):
     """When a rule's firing is damped for a run (``scoring.rule_health``)."""
@@ -192,12 +174,6 @@ class RuleHealth(BaseModel):
     even_share: Param[float]
     min_institution_records: Param[int]
     damping_floor: Param[float]
-
-
-class RecordKeeping(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    source: str
-    backdating_tolerance_days: Param[int]
 
 
 class Outliers(BaseModel):
@@ -212,6 +188,28 @@ class Outliers(BaseModel):
     cited_staff_entries: Param[int]
 
 
+CONTRADICTION = Param[str](
+    value="contradiction",
+    source="docs/scoring.md: the records contradict the rule book or each other",
+)
+
+
+class RuleParameters(BaseModel):
+    """One rule's own section of the rule book (``rules: {CODE: ...}``).
+
+    A rule module that reads values no other rule reads declares a subclass
+    with their defaults and sources; the shipped defaults live there, beside
+    the code that reads them. ``evidence`` names the evidence class of the
+    rule's findings (``scoring.evidence_classes``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    evidence: Param[str] = CONTRADICTION
+
+
+R = TypeVar("R", bound=RuleParameters)
+
+
 class Rulebook(BaseModel):
     """Every legal value in force for a run."""
 
@@ -219,13 +217,33 @@ class Rulebook(BaseModel):
     degrees: Degrees
     conditions: Conditions
     visits: Visits
-    transfers: Transfers
-    authority: Authority
     institution_roles: InstitutionRoles
-    record_keeping: RecordKeeping
     rule_health: RuleHealth
     scoring: Scoring
     outliers: Outliers
+    rules: dict[str, SerializeAsAny[RuleParameters]]
+
+    @model_validator(mode="after")
+    def _known_evidence_classes(self) -> Rulebook:
+        for code, section in self.rules.items():
+            if section.evidence.value not in self.scoring.evidence_classes:
+                raise ValueError(
+                    f"rules.{code}.evidence: unknown evidence class {section.evidence.value!r}"
+                )
+        return self
+
+    def rule(self, code: str, model: type[R]) -> R:
+        """The section of rule ``code``, as the model its module declares."""
+        section = self.rules[code]
+        if not isinstance(section, model):
+            raise TypeError(f"rules.{code} is a {type(section).__name__}, not a {model.__name__}")
+        return section
+
+    def strength(self, code: str) -> float:
+        """What one finding of rule ``code`` proves on its own, before its severity."""
+        if code not in self.rules:
+            raise RulebookError(f"rules: no section for rule {code}")
+        return float(self.scoring.evidence_classes[self.rules[code].evidence.value].value)
 
     def quota(self, level: str, condition: str) -> tuple[int, int] | None:
         """(short, long) visits per calendar year, or None where the condition does not exist."""
@@ -251,27 +269,61 @@ class Rulebook(BaseModel):
         """Every valued parameter, with its dotted key."""
         found = []
         for section, content in self:
+            if section == "rules":
+                continue
             for key, item in content:
                 if isinstance(item, Param):
                     found.append((f"{section}.{key}", item))
+        for code, rule in self.rules.items():
+            found.extend((f"rules.{code}.{key}", item) for key, item in rule)
         for name, strength in self.scoring.evidence_classes.items():
             found.append((f"scoring.evidence_classes.{name}", strength))
         return found
 
 
 def load_rulebook(override: Path | str | None = None) -> Rulebook:
-    """The shipped rule book, with a user file's values laid over it."""
+    """The shipped rule book, with a user file's values laid over it.
+
+    Each rule's section starts from the defaults its module declares
+    (``Rule.parameters``) and takes the user file's ``rules: {CODE: ...}``.
+    """
     data = _read(DEFAULT_RULEBOOK)
-    if override is not None:
-        data = _merge(data, _read(Path(override)), f"{override}: ")
+    given = _read(Path(override)) if override is not None else {}
+    where = f"{override}: " if override is not None else ""
+    data = _merge(data, {k: v for k, v in given.items() if k != "rules"}, where)
     try:
+        data["rules"] = _rule_sections(given.get("rules") or {}, where)
         return Rulebook.model_validate(data)
     except ValidationError as error:
-        where = f" (with {override})" if override else ""
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        raise RulebookError(f"rule book{where} is not valid: {problems}") from error
+        problems = _problems(error)
+        raise RulebookError(f"rule book{_with(override)} is not valid: {problems}") from error
+
+
+def _rule_sections(given: dict[str, Any], where: str) -> dict[str, RuleParameters]:
+    from anomaly.rules import RULES_BY_CODE  # the rules declare their own sections
+
+    if not isinstance(given, dict):
+        raise RulebookError(f"{where}rules: expected a mapping of rule codes")
+    unknown = set(given) - set(RULES_BY_CODE)
+    if unknown:
+        raise RulebookError(f"{where}rules: unknown rule code(s) {', '.join(sorted(unknown))}")
+    sections = {}
+    for code, rule in RULES_BY_CODE.items():
+        shipped = rule.parameters().model_dump()
+        merged = _merge(shipped, given.get(code) or {}, f"{where}rules.{code}.")
+        try:
+            sections[code] = rule.parameters.model_validate(merged)
+        except ValidationError as error:
+            raise RulebookError(f"{where}rules.{code} is not valid: {_problems(error)}") from error
+    return sections
+
+
+def _with(override: Path | str | None) -> str:
+    return f" (with {override})" if override else ""
+
+
+def _problems(error: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
 
 
 def _read(path: Path) -> dict[str, Any]:

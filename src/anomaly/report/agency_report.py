@@ -18,6 +18,7 @@ import pandas as pd
 from anomaly.ingest.record_schema import TABLES_BY_NAME, evidence_refs
 from anomaly.report import figures as figures
 from anomaly.rulebook import Rulebook
+from anomaly.rules import RULES_BY_CODE
 from anomaly.shipped_files import shipped_folder
 
 RULE_PAGES = shipped_folder("rule_pages")
@@ -107,6 +108,7 @@ def _context(inputs: ReportInputs) -> dict[str, Any]:
         "heat_figure": figures.rule_heat_map(heat, "Findings by institution and rule"),
         "region_table": by_region.round(1).sort_values(ascending=False).to_dict(),
         "rule_pages": _rule_pages(),
+        "rules": RULES_BY_CODE,  # statement and legal basis beside each rule's outcome
     }  # fmt: skip
 
 

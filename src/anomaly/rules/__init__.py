@@ -1,49 +1,41 @@
-"""The legal red-flag rules: one module per rule, registered here in rule-book order."""
+"""The legal red-flag rules: one module per rule, named by its code, found here.
+
+A rule is the module ``rules/<code>.py`` (``VIS-KIN``: ``rules/vis_kin.py``)
+holding ``RULE``, with its page ``docs/rules/<CODE>.md`` and its worked
+example ``docs/rules/examples/<CODE>.yaml``. Nothing else registers it:
+every module of this package that defines ``RULE`` is a rule, and a module
+named otherwise than its code is refused. The other modules (``rule``,
+``windows``) are what rules are built from.
+"""
 
 from __future__ import annotations
 
-from anomaly.rules import (
-    backdated_entry,
-    condition_change_criteria,
-    court_level_mismatch,
-    decision_authority,
-    degree_criteria,
-    event_away_from_placement,
-    false_reorganization,
-    home_region_move,
-    impossible_visitor,
-    negative_degree_basis,
-    room_capacity,
-    transfer_grounds,
-    type_change_criteria,
-    visit_duration,
-    visit_quota,
-    visit_registration,
-    visit_while_ineligible,
-    visitor_entitlement,
-)
+import importlib
+import pkgutil
+
 from anomaly.rules.rule import Rule
 
-RULES: tuple[Rule, ...] = (
-    degree_criteria.RULE,
-    negative_degree_basis.RULE,
-    condition_change_criteria.RULE,
-    visit_quota.RULE,
-    visit_duration.RULE,
-    visitor_entitlement.RULE,
-    visit_while_ineligible.RULE,
-    visit_registration.RULE,
-    impossible_visitor.RULE,
-    room_capacity.RULE,
-    transfer_grounds.RULE,
-    false_reorganization.RULE,
-    court_level_mismatch.RULE,
-    type_change_criteria.RULE,
-    home_region_move.RULE,
-    backdated_entry.RULE,
-    event_away_from_placement.RULE,
-    decision_authority.RULE,
-)
-"""Every rule the engine runs. A test checks that every module here is registered."""
+
+def module_name(code: str) -> str:
+    """The module that holds the rule ``code``: ``VIS-KIN`` is ``vis_kin``."""
+    return code.lower().replace("-", "_")
+
+
+def _discovered() -> tuple[Rule, ...]:
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        rule = getattr(module, "RULE", None)
+        if rule is None:
+            continue
+        if module_name(rule.code) != info.name:
+            expected = module_name(rule.code)
+            raise ImportError(f"rules/{info.name}.py holds {rule.code}: name it {expected}.py")
+        found.append(rule)
+    return tuple(sorted(found, key=lambda r: r.code))
+
+
+RULES: tuple[Rule, ...] = _discovered()
+"""Every rule the engine runs, in the order of their codes."""
 
 RULES_BY_CODE = {rule.code: rule for rule in RULES}

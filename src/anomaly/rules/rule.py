@@ -15,6 +15,7 @@ import pandas as pd
 
 from anomaly.ingest.record_schema import TABLES_BY_NAME, entered_by
 from anomaly.registry.snapshot import Snapshot
+from anomaly.rulebook import RuleParameters
 
 FLAG_COLUMNS = [
     "rule",
@@ -67,6 +68,7 @@ class Rule:
     # validation nulled makes the subjects it touches insufficient data (``scoring.rule_engine``)
     judges: tuple[str, ...] = ()  # tables whose records it flags, its population for rule
     # health (``scoring.rule_health``); empty: the first of ``tables``
+    parameters: type[RuleParameters] = RuleParameters  # its rule-book section, with defaults
 
 
 def flags(

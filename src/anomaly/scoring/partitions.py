@@ -1,4 +1,4 @@
-"""Scoring split into partitions of convicts, for a Dask cluster (issue 6).
+"""Scoring split into partitions of convicts, for a Dask cluster.
 
 Most rules judge a convict from that convict's records alone, plus the
 reference tables and where everyone was (``Rule.per_convict``). Those run on

@@ -1,6 +1,6 @@
 """Planted schemes in who signs a decision and in changes of institution type.
 
-Seed 004: decisions written into the file after the fact; seed 002 section 4
+The NPM 2018 report: decisions written into the file after the fact; PCPI report, section 4
 and rules.md 4 (PEC art. 96): a court's change to a milder type of
 institution is for convicts of good conduct who served the required part of
 the term, never for especially grave crimes. A bought change skips those.

@@ -1,6 +1,6 @@
 """Planted schemes in degrees, conditions, transfers and record keeping.
 
-Sources: seed 002 sections 1, 2 and 4; seed 004 (a +3 convict made a malicious
+Sources: PCPI report, sections 1, 2 and 4; NPM 2018 report (a +3 convict made a malicious
 violator and moved to a stricter institution).
 """
 
@@ -39,7 +39,7 @@ def positive_degree_without_criteria(p: Planter, n: int) -> None:
 def negative_degree_without_penalty(p: Planter, n: int) -> None:
     """A convict of good standing made a violator with no penalty.
 
-    Half of them are then moved to a stricter institution (seed 004).
+    Half of them are then moved to a stricter institution (the NPM 2018 report).
     """
     degrees = p.t["degree_assignments"]
     events = p.t["disciplinary_events"]
@@ -217,7 +217,7 @@ def false_reorganization(p: Planter, n: int) -> None:
 
 
 def backdated_entries(p: Planter, n: int) -> None:
-    """Decisions entered months after the date they carry (seed 002: paper files are changed)."""
+    """Decisions entered months after the date they carry (PCPI report: paper files change)."""
     for table, key in (
         ("degree_assignments", "assignment_id"),
         ("disciplinary_events", "event_id"),

@@ -82,7 +82,7 @@ def _facilities(
     counts = {
         lvl: max(1, round(share * scale.facilities)) for lvl, share in FACILITY_SHARES.items()
     }
-    # Institutions are not in every region (seed 002): draw regions with
+    # Institutions are not in every region (PCPI report): draw regions with
     # replacement, favouring large ones, so some regions lack some levels.
     for level, count in counts.items():
         picks = rng.choice(len(regions), size=count, p=regions["weight"].to_numpy())

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Shares of facilities by security level (pre-trial "mixed" centres come one per
-# region on top). Seed 002: 21 medium and 22 maximum institutions hold over 70%
-# of the prison population; seed 002 also counts 1 juvenile and 6 women's
+# region on top). The PCPI report: 21 medium and 22 maximum institutions hold over 70%
+# of the prison population; PCPI report also counts 1 juvenile and 6 women's
 # institutions in Kazakhstan.
 FACILITY_SHARES = {
     "minimum": 0.19,

@@ -1,4 +1,4 @@
-"""Planted schemes around long visits (seed 002, section 3; rules.md 3).
+"""Planted schemes around long visits (the PCPI report, section 3; rules.md 3).
 
 Each injector takes the planter and a number of instances, adds or changes
 records, and labels every instance with its subject and the records involved.

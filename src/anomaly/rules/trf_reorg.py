@@ -11,16 +11,27 @@ from __future__ import annotations
 import pandas as pd
 
 from anomaly.registry.snapshot import Snapshot
+from anomaly.rulebook import Param, RuleParameters
 from anomaly.rules.rule import Findings, Rule, flags, none_insufficient
 
 CODE = "TRF-REORG"
+
+
+class Parameters(RuleParameters):
+    """TRF-REORG's section of the rule book."""
+
+    reorganization_window_days: Param[int] = Param(
+        value=90,
+        source="rules.md 4: a reorganisation move happens around the date the institution closes",
+        assumed=True,
+    )
 
 
 def check(s: Snapshot) -> Findings:
     t = s["transfers"]
     moved = t[t["ground"].eq("reorganization")]
     closed = moved["from_facility_id"].map(s["facilities"].set_index("facility_id")["closed_on"])
-    window = pd.Timedelta(days=s.rulebook.transfers.reorganization_window_days.value)
+    window = pd.Timedelta(days=s.rulebook.rule(CODE, Parameters).reorganization_window_days.value)
     gap = (moved["departed_on"] - closed).abs()
     # an empty closed_on means "still open"; one that validation nulled means "unknown"
     unknown = s.was_nulled("facilities", "closed_on", moved["from_facility_id"])
@@ -52,6 +63,7 @@ def check(s: Snapshot) -> Findings:
 
 RULE = Rule(
     code=CODE,
+    parameters=Parameters,
     statement=(
         "Transfers on the ground of reorganisation leave an institution actually reorganised."
     ),

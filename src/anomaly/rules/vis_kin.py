@@ -1,9 +1,9 @@
-"""VIS-KIN: long visits only by relatives entitled to them (PEC art. 106; seed 002 s.3).
+"""VIS-KIN: long visits only by relatives entitled to them (PEC art. 106; PCPI report, section 3).
 
 The visitor must be in the convict's kinship registry with an entitled
 relation (spouse, close relative, a child in common), registered before the
 visit. A relation registered only days before the visit without a supporting
-document is the "relative" of convenience seed 002 describes.
+document is the "relative" of convenience the PCPI report describes.
 """
 
 from __future__ import annotations
@@ -13,9 +13,23 @@ import pandas as pd
 
 from anomaly.registry.id_codes import NULL
 from anomaly.registry.snapshot import Snapshot
+from anomaly.rulebook import Param, RuleParameters
 from anomaly.rules.rule import Findings, Reasons, Rule, flags, none_insufficient
 
 CODE = "VIS-KIN"
+
+
+class Parameters(RuleParameters):
+    """VIS-KIN's section of the rule book."""
+
+    kin_registration_lead_days: Param[int] = Param(
+        value=30,
+        source="rules.md 3 (registration timing): a relation entered days before a visit "
+        "without a document is suspect",
+        assumed=True,
+    )
+
+
 NOT_KIN = "visitor not in the convict's kinship registry"
 
 
@@ -35,7 +49,7 @@ def check(s: Snapshot) -> Findings:
     rows = joined["_pos"].to_numpy()
     visitor = visits["visitor_person_id"].iloc[rows].reset_index(drop=True)
     day = visits["started_at"].iloc[rows].dt.normalize().reset_index(drop=True)
-    lead = pd.Timedelta(days=s.rulebook.visits.kin_registration_lead_days.value)
+    lead = pd.Timedelta(days=s.rulebook.rule(CODE, Parameters).kin_registration_lead_days.value)
     reasons = Reasons(joined)
     reasons.add(visitor.isna(), "unidentified visitor")
     reasons.add(joined["relation"].isna() & visitor.notna(), NOT_KIN)
@@ -65,10 +79,11 @@ def check(s: Snapshot) -> Findings:
 
 RULE = Rule(
     code=CODE,
+    parameters=Parameters,
     statement=(
         "Long visits are only by spouses, close relatives and persons with a child in common."
     ),
-    legal_basis="PEC art. 106; rules.md 3; seed 002 section 3",
+    legal_basis="PEC art. 106; rules.md 3; PCPI report, section 3",
     tables=("visit_logs", "kinship"),
     check=check,
     needs_complete=("kinship",),

@@ -1,4 +1,4 @@
-"""DEG-POS: a positive degree needs its criteria, one step at a time (PEC art. 95; seed 002 s.1).
+"""DEG-POS: a positive degree needs its criteria, one step at a time (PEC art. 95).
 
 +1: an incentive, then at least 3 months with no penalty up to the decision.
 +2: holds +1 for at least 6 months with no penalty, member of a voluntary
@@ -95,7 +95,7 @@ RULE = Rule(
         "A positive degree of behaviour is assigned only when its criteria "
         "hold, one step at a time."
     ),
-    legal_basis="PEC art. 95; rules.md 1; seed 002 section 1",
+    legal_basis="PEC art. 95; rules.md 1; PCPI report, section 1",
     tables=("degree_assignments", "disciplinary_events"),
     optional_tables=("memberships",),
     check=check,

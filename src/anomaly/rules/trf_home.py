@@ -1,6 +1,6 @@
-"""TRF-HOME: a later move into the home region that breaks the placement rules (seed 002 s.4).
+"""TRF-HOME: a later move into the home region that breaks the placement rules (PCPI report 4).
 
-The bought move back home (seed 002): a convict placed elsewhere is brought to
+The bought move back home (PCPI report): a convict placed elsewhere is brought to
 an institution of the home region, if need be into the pre-trial centre as a
 housekeeping worker, into an institution of another type than the court
 ordered, or into a full one "because overcrowding is considered temporary".
@@ -97,7 +97,7 @@ def _occupancy(stays: pd.DataFrame, rows: pd.DataFrame, facility: str, on: str) 
 RULE = Rule(
     code=CODE,
     statement="A later move into the home region respects the placement rules.",
-    legal_basis="PEC art. 88, 90, 96; rules.md 4; seed 002 section 4",
+    legal_basis="PEC art. 88, 90, 96; rules.md 4; PCPI report, section 4",
     tables=("transfers", "facilities", "convicts"),
     check=check,
     needs_complete=("transfers",),

@@ -42,7 +42,7 @@ def check(s: Snapshot) -> Findings:
 RULE = Rule(
     code=CODE,
     statement="A transfer carries a ground and an order; operational need needs prior consent.",
-    legal_basis="PEC art. 88; rules.md 4; seed 002 section 4",
+    legal_basis="PEC art. 88; rules.md 4; PCPI report, section 4",
     tables=("transfers",),
     check=check,
     needs_complete=(),

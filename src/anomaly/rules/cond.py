@@ -7,7 +7,7 @@ before release, and only where preferential conditions exist. strict ->
 regular: the minimum months in strict without penalty (complete: and degree
 >= +1). -> strict: only a malicious violator (degree -3). Back from light
 or preferential: only after a violation (a penalty since the last change);
-a demotion without one is the lever seed 002 describes. Any other jump
+a demotion without one is the lever the PCPI report describes. Any other jump
 (regular -> preferential, strict -> light) skips a step. An arrival (no
 ``from_condition``) is in regular conditions: one straight into light or
 preferential skips the commission (rules.md 2: regular for everyone on arrival).
@@ -182,7 +182,9 @@ def _back_to_regular(moves, months, reasons: Reasons) -> None:
 RULE = Rule(
     code=CODE,
     statement="A change of conditions meets the criteria of the institution type.",
-    legal_basis="PEC art. 103, 150 and the per-institution articles; rules.md 2; seed 002 s.2",
+    legal_basis=(
+        "PEC art. 103, 150 and the per-institution articles; rules.md 2; PCPI report, section 2"
+    ),
     tables=("condition_changes", "degree_assignments", "disciplinary_events"),
     optional_tables=("work_assignments",),
     check=check,

@@ -61,7 +61,7 @@ RULE = Rule(
     statement=(
         "Visits and decisions are recorded at the institution where the convict was that day."
     ),
-    legal_basis="rules.md 5; seed 002 section 3 (visits logged under another name)",
+    legal_basis="rules.md 5; PCPI report, section 3 (visits logged under another name)",
     tables=("transfers", *PLACED),
     judges=tuple(PLACED),
     check=check,

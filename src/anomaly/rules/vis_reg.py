@@ -100,7 +100,7 @@ RULE = Rule(
         "Every long visit rests on an approved registration for the same "
         "convict, visitor and dates."
     ),
-    legal_basis="PEC art. 106; rules.md 3; seed 002 section 3 (visits not documented)",
+    legal_basis="PEC art. 106; rules.md 3; PCPI report, section 3 (visits not documented)",
     tables=("visit_logs", "long_visit_registrations", "disciplinary_events"),
     check=check,
     needs_complete=("long_visit_registrations", "disciplinary_events"),

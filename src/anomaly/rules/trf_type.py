@@ -139,7 +139,7 @@ RULE = Rule(
         " the required part of the term, never for especially grave crimes; stricter only"
         " after a malicious violation."
     ),
-    legal_basis="PEC art. 96; rules.md 4; seed 002 section 4; seed 004",
+    legal_basis="PEC art. 96; rules.md 4; PCPI report, section 4; NPM 2018 report",
     tables=(
         "transfers",
         "convicts",

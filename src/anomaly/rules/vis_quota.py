@@ -1,4 +1,4 @@
-"""VIS-QUOTA: visits within the yearly quota of the condition in force (PEC art. 106; seed 002 s.3).
+"""VIS-QUOTA: visits within the yearly quota of the condition in force (PEC art. 106).
 
 A visit is over quota when the visits of its type in that calendar year, up to
 and including it, exceed the quota of the condition in force on its date plus

@@ -5,7 +5,7 @@ The court fixes the type of institution; only a court decision changes it
 violations), recorded as a transfer on the ground ``security_level_change``
 or ``court_order``. Every other transfer, intake included, must lead to an
 institution of the type in force. The pre-trial centre (mixed) is exempt:
-convicts of any type may be kept there for housekeeping work (seed 004); a
+convicts of any type may be kept there for housekeeping work (the NPM 2018 report); a
 move there that lands the convict at home is TRF-HOME's concern.
 
 Lawful explanation checked in the records: a stay in a hospital is lawful
@@ -79,7 +79,7 @@ def _hospital_notes(roles: pd.DataFrame) -> str:
 RULE = Rule(
     code=CODE,
     statement="A convict is held in an institution of the type in force by the court's decision.",
-    legal_basis="PEC art. 96; rules.md 4; seed 002 section 4",
+    legal_basis="PEC art. 96; rules.md 4; PCPI report, section 4",
     tables=("transfers", "convicts", "facilities"),
     check=check,
     per_convict=False,  # what an institution is, is read from everyone's transfers

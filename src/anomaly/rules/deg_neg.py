@@ -3,7 +3,7 @@
 -1 needs a penalty in the 12 months before the decision, -2 at least two
 (assumed threshold), -3 a ``malicious_violator`` decision. A basis entered in
 the register only after the degree that relies on it was itself entered is
-back-filled (seed 004: decisions written after the moves they justify).
+back-filled (the NPM 2018 report: decisions written after the moves they justify).
 """
 
 from __future__ import annotations
@@ -11,10 +11,22 @@ from __future__ import annotations
 import pandas as pd
 
 from anomaly.registry.snapshot import Snapshot
+from anomaly.rulebook import Param, RuleParameters
 from anomaly.rules.rule import Findings, Reasons, Rule, flags, none_insufficient
 from anomaly.rules.windows import count_in_window
 
 CODE = "DEG-NEG"
+
+
+class Parameters(RuleParameters):
+    """DEG-NEG's section of the rule book."""
+
+    late_basis_days: Param[int] = Param(
+        value=30,
+        source="NPM 2018 report: a negative degree whose every penalty was entered this long "
+        "after the degree was written into the file afterwards",
+        assumed=True,
+    )
 
 
 def check(s: Snapshot) -> Findings:
@@ -40,7 +52,7 @@ def check(s: Snapshot) -> Findings:
         d.eq(-3) & n_malicious.eq(0) & (count >= need),
         "no malicious-violator decision in the 12 months before",
     )
-    tolerance = pd.Timedelta(days=s.rulebook.record_keeping.backdating_tolerance_days.value)
+    tolerance = pd.Timedelta(days=s.rulebook.rule(CODE, Parameters).late_basis_days.value)
     late_basis = _basis_entered_after(negative, penalties, year_before, tolerance)
     reasons.add(
         late_basis & (count >= need),
@@ -95,8 +107,9 @@ def _basis_entered_after(
 
 RULE = Rule(
     code=CODE,
+    parameters=Parameters,
     statement="A negative degree rests on penalties recorded in the 12 months before it.",
-    legal_basis="PEC art. 95; rules.md 1; seed 002 section 1; seed 004",
+    legal_basis="PEC art. 95; rules.md 1; PCPI report, section 1; NPM 2018 report",
     tables=("degree_assignments", "disciplinary_events"),
     check=check,
     reads=(

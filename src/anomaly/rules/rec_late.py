@@ -1,8 +1,8 @@
 """REC-LATE: entries made long after the event they describe are back-dated (rules.md 5).
 
 An entry recorded more than the tolerance (30 days, assumed) after the date
-it carries was written after the fact (seed 002: paper files "can be easily
-removed, changed or replaced"; seed 004: decisions written into the file after
+it carries was written after the fact (the PCPI report: paper files "can be easily
+removed, changed or replaced"; NPM 2018 report: decisions written into the file after
 the moves they were meant to justify). The finding is about the entry and the
 staff member who made it.
 
@@ -16,9 +16,20 @@ from __future__ import annotations
 import pandas as pd
 
 from anomaly.registry.snapshot import Snapshot
+from anomaly.rulebook import Param, RuleParameters
 from anomaly.rules.rule import Findings, Rule, flags, none_insufficient
 
 CODE = "REC-LATE"
+
+
+class Parameters(RuleParameters):
+    """REC-LATE's section of the rule book."""
+
+    backdating_tolerance_days: Param[int] = Param(
+        value=30, source="rules.md 5: an entry made this long after its event", assumed=True
+    )
+
+
 LATE_BASE = 0.5  # severity grows with the delay, to 1.0 for an entry made half a year late
 DATED = {  # table: the date the entry describes
     "degree_assignments": "assigned_on",
@@ -31,7 +42,7 @@ DATED = {  # table: the date the entry describes
 
 
 def check(s: Snapshot) -> Findings:
-    tolerance = s.rulebook.record_keeping.backdating_tolerance_days.value
+    tolerance = s.rulebook.rule(CODE, Parameters).backdating_tolerance_days.value
     found = []
     for table, date in DATED.items():
         frame = s[table]
@@ -56,8 +67,9 @@ def check(s: Snapshot) -> Findings:
 
 RULE = Rule(
     code=CODE,
+    parameters=Parameters,
     statement="Entries are recorded within the tolerance after the event they describe.",
-    legal_basis="rules.md 5 (tolerance assumed); seed 002 section 3; seed 004",
+    legal_basis="rules.md 5 (tolerance assumed); PCPI report, section 3; NPM 2018 report",
     tables=tuple(DATED),
     judges=tuple(DATED),
     check=check,

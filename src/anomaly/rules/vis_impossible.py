@@ -1,4 +1,4 @@
-"""VIS-IMPOSSIBLE: the visitor could have come (seed 002 s.3: "relatives who cannot come").
+"""VIS-IMPOSSIBLE: the visitor could have come (PCPI report 3: "relatives who cannot come").
 
 A visitor who had died before the visit, or who was in custody on its date
 (a person who is also a convict, between sentence start and release), cannot
@@ -54,7 +54,7 @@ def check(s: Snapshot) -> Findings:
 RULE = Rule(
     code=CODE,
     statement="No visit by a person who was dead or in custody on the day.",
-    legal_basis="rules.md 3; seed 002 section 3",
+    legal_basis="rules.md 3; PCPI report, section 3",
     tables=("visit_logs", "persons", "convicts"),
     check=check,
     needs_complete=(),

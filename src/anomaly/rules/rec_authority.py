@@ -5,13 +5,13 @@ records.md: every event entry names the staff member who made or decided it,
 and the staff table says where and from when to when each served. The rule
 book says who decides: the head a degree (rules.md 1), the commission a
 change of conditions (rules.md 2, PEC art. 17), the administration a
-transfer (rules.md 4, PEC art. 88). Seed 004 describes decisions written into
+transfer (rules.md 4, PEC art. 88). The NPM 2018 report describes decisions written into
 a file after the fact; a decision signed in the name of someone who had left,
 or who served elsewhere that day, is how such an entry shows in the records.
 
 Lawful explanations, checked before flagging:
 
-- the regional or central administration (``authority.everywhere``) decides
+- the regional or central administration (``rules.REC-AUTHORITY.everywhere``) decides
   for institutions other than the one it is listed at: where is not checked;
 - a transfer is decided at either end: the staff member may serve at the
   institution left or the one reached;
@@ -21,7 +21,7 @@ Lawful explanations, checked before flagging:
   show. It is insufficient data, not a finding. One at the same institution
   before the posting began is flagged at ``BEFORE_POSTING`` (a posting there
   before the one listed is possible, but the records do not show it);
-- a deputy may act for an absent head (``authority.acting``): such a decision
+- a deputy may act for an absent head (``rules.REC-AUTHORITY.acting``): such a decision
   is flagged at ``ACTING_UNCONFIRMED``, saying the records cannot confirm it.
 
 A change of conditions (other than the arrival row) with no commission
@@ -35,9 +35,39 @@ import pandas as pd
 
 from anomaly.ingest.record_schema import entered_by
 from anomaly.registry.snapshot import Snapshot
+from anomaly.rulebook import Param, RuleParameters
 from anomaly.rules.rule import Findings, Reasons, Rule, flags, insufficient
 
 CODE = "REC-AUTHORITY"
+
+
+class Parameters(RuleParameters):
+    """REC-AUTHORITY's section of the rule book: who may decide what."""
+
+    decides: Param[dict[str, list[str]]] = Param(
+        value={
+            "degree_assignments": ["head"],
+            "condition_changes": ["commission_member", "head", "deputy_head"],
+            "transfers": ["head", "deputy_head", "committee"],
+        },
+        source="rules.md 1: the head of the institution decides a degree; rules.md 2 (PEC art. "
+        "17): the institution's commission decides conditions; rules.md 4 (PEC art. 88): the "
+        "administration decides a transfer",
+    )
+    acting: Param[dict[str, list[str]]] = Param(
+        value={"head": ["deputy_head"]},
+        source="a deputy may act for an absent head; the records do not show when he did, so "
+        "such a decision is flagged at a lower severity",
+        assumed=True,
+    )
+    everywhere: Param[list[str]] = Param(
+        value=["committee"],
+        source="records.md: the committee is the regional or central administration, which "
+        "decides for institutions other than the one it is listed at",
+        assumed=True,
+    )
+
+
 BEFORE_POSTING = 0.5  # an earlier posting at the same institution cannot be excluded
 ACTING_UNCONFIRMED = 0.5  # a deputy acting for the head: the records do not say when
 NO_PROTOCOL = 0.8  # a change with no commission protocol: the decision is not on record
@@ -53,7 +83,7 @@ SIGNED = {  # table: the date its staff member acted
 
 def check(s: Snapshot) -> Findings:
     staff = s["staff"].drop_duplicates("staff_id").set_index("staff_id")
-    authority = s.rulebook.authority
+    authority = s.rulebook.rule(CODE, Parameters)
     found, lacking = [], []
     for table in (t for t in SIGNED if s.has(t)):
         hits, moved = _judged(s[table], table, staff, authority)
@@ -140,6 +170,7 @@ def _day(dates: pd.Series) -> pd.Series:
 
 RULE = Rule(
     code=CODE,
+    parameters=Parameters,
     statement=(
         "An entry is made by a staff member serving at the institution that day, and a"
         " decision by a role that may make it."
