@@ -29,6 +29,9 @@ lint: setup
 	$(BIN)/ruff check src pipelines tests benchmarks
 	$(BIN)/ruff format --check src pipelines tests benchmarks
 	$(BIN)/mypy
+	@# modules of roughly 100-300 lines; none over 400 (docs/contributing.md)
+	@find src pipelines -name '*.py' | xargs wc -l | \
+	  awk '$$2 != "total" && $$1 > 400 {print "over 400 lines:", $$2; bad = 1} END {exit bad}'
 
 # What a user installs: the wheel alone, in a fresh venv, run from outside the
 # checkout; its report must carry the rule pages.

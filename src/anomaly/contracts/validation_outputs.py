@@ -19,7 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from anomaly.contracts.validation import FINDING_COLUMNS, ValidationResult
+from anomaly.contracts.failure_reasons import FINDING_COLUMNS
+from anomaly.contracts.validation import ValidationResult
 from anomaly.ingest.record_schema import TABLES, TABLES_BY_NAME
 from anomaly.office.files import private_folder, write_csv, write_parquet, write_text
 from anomaly.runs.catalogue import RunFiles

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from anomaly.synthetic.decision_schemes import _in_window, planted_move
-from anomaly.synthetic.planting import DAY, Planter
+from anomaly.synthetic.planted_moves import planted_move
+from anomaly.synthetic.planting import DAY, Planter, in_window
 
 
 def decision_signed_by_absent_staff(p: Planter, n: int) -> None:
@@ -22,8 +22,8 @@ def decision_signed_by_absent_staff(p: Planter, n: int) -> None:
     decide it (a visits officer deciding a degree).
     """
     staff = p.t["staff"]
-    degrees = _in_window(p, p.t["degree_assignments"], "assigned_on", 60)
-    changes = _in_window(p, p.t["condition_changes"], "changed_on", 60)
+    degrees = in_window(p, p.t["degree_assignments"], "assigned_on", 60)
+    changes = in_window(p, p.t["condition_changes"], "changed_on", 60)
     changes = changes[changes["from_condition"].notna()]
     chosen = pd.concat(
         [p.pick(degrees, n - n // 3).assign(table="degree_assignments"),

@@ -10,18 +10,14 @@ import math
 
 import pandas as pd
 
-from anomaly.synthetic.planting import DAY, Planter
-
-
-def _in_window(p: Planter, frame: pd.DataFrame, column: str, margin: int = 30) -> pd.DataFrame:
-    lo, hi = p.window
-    return frame[(frame[column] > lo + margin * DAY) & (frame[column] < hi - margin * DAY)]
+from anomaly.synthetic.planted_moves import add_transfer, planted_move
+from anomaly.synthetic.planting import DAY, Planter, in_window
 
 
 def positive_degree_without_criteria(p: Planter, n: int) -> None:
     """A positive degree bought: +1 right after a penalty, or a jump to +2/+3."""
     events = p.t["disciplinary_events"]
-    penalties = _in_window(p, events[events["kind"].eq("penalty")], "occurred_on", 60)
+    penalties = in_window(p, events[events["kind"].eq("penalty")], "occurred_on", 60)
     for k, (_, row) in enumerate(p.pick(penalties, n).iterrows()):
         on = row["occurred_on"] + int(p.rng.integers(20, 50)) * DAY
         degree = [1, 2, 3][k % 3]
@@ -44,7 +40,7 @@ def negative_degree_without_penalty(p: Planter, n: int) -> None:
     degrees = p.t["degree_assignments"]
     events = p.t["disciplinary_events"]
     penalised = set(events.loc[events["kind"].eq("penalty"), "convict_id"])
-    good = _in_window(
+    good = in_window(
         p,
         degrees[degrees["degree"].ge(2) & ~degrees["convict_id"].isin(penalised)],
         "assigned_on",
@@ -68,7 +64,7 @@ def negative_degree_without_penalty(p: Planter, n: int) -> None:
         targets = facilities[facilities["security_level"].eq(stricter)]
         if degree == -3 and len(targets) and on + 15 * DAY < row["end"]:
             to = targets.sample(1, random_state=int(p.rng.integers(2**31)))["facility_id"].iloc[0]
-            transfer = _add_transfer(
+            transfer = add_transfer(
                 p, row["convict_id"], row["facility_id"], to, on + 10 * DAY, "security_level_change"
             )
             refs.append(f"transfers:{transfer}")
@@ -85,7 +81,7 @@ def negative_degree_without_penalty(p: Planter, n: int) -> None:
 def condition_change_without_criteria(p: Planter, n: int) -> None:
     """A move to light soon after arrival with no positive degree, or to preferential without +3."""
     changes = p.t["condition_changes"]
-    arrivals = _in_window(p, changes[changes["from_condition"].isna()], "changed_on", 90)
+    arrivals = in_window(p, changes[changes["from_condition"].isna()], "changed_on", 90)
     degrees = p.t["degree_assignments"]
     positive = set(degrees.loc[degrees["degree"] > 0, "convict_id"])
     arrivals = arrivals[~arrivals["convict_id"].isin(positive)]
@@ -120,7 +116,7 @@ def condition_change_without_criteria(p: Planter, n: int) -> None:
 
 def transfer_without_grounds(p: Planter, n: int) -> None:
     """A transfer with no ground, no order, or an 'operational need' without consent."""
-    transfers = _in_window(p, p.t["transfers"], "departed_on", 0)
+    transfers = in_window(p, p.t["transfers"], "departed_on", 0)
     later = transfers[
         transfers["ground"].isin(["own_safety", "operational_need", "order_maintenance", "medical"])
     ]
@@ -229,7 +225,7 @@ def backdated_entries(p: Planter, n: int) -> None:
             "disciplinary_events": "occurred_on",
             "condition_changes": "changed_on",
         }[table]
-        pool = _in_window(p, frame, date, 30)
+        pool = in_window(p, frame, date, 30)
         pool = pool[pool[date] < p.window[1] - 200 * DAY]
         for index, row in p.pick(pool, max(1, n // 3)).iterrows():
             frame.loc[index, "recorded_at"] = p.recorded(
@@ -327,92 +323,3 @@ def _add_degree(
         },
     )
     return assignment
-
-
-def _add_transfer(
-    p: Planter,
-    convict_id: str,
-    src: str,
-    dst: str,
-    on: pd.Timestamp,
-    ground: str,
-    consent: bool | None = None,
-) -> str:
-    transfer = p.new_id("transfers", "transfer_id", "TR")
-    arrived = on + int(p.rng.integers(1, 4)) * DAY
-    p.add(
-        "transfers",
-        {
-            "transfer_id": transfer,
-            "convict_id": convict_id,
-            "from_facility_id": src,
-            "to_facility_id": dst,
-            "departed_on": on,
-            "arrived_on": arrived,
-            "ground": ground,
-            "consent": consent,
-            "order_no": f"ORD-{on.year}-{int(p.rng.integers(1, 99999)):05d}",
-            "decided_by": p.staff_on(dst, "head", on),
-            "recorded_at": p.recorded(arrived),
-        },
-    )
-    p.add(
-        "condition_changes",
-        {
-            "change_id": p.new_id("condition_changes", "change_id", "CC"),
-            "convict_id": convict_id,
-            "facility_id": dst,
-            "changed_on": arrived,
-            "from_condition": None,
-            "to_condition": "regular",
-            "protocol_no": None,
-            "decided_by": p.staff_on(dst, "commission_member", arrived),
-            "recorded_at": p.recorded(arrived),
-        },
-    )
-    return transfer
-
-
-def planted_move(
-    p: Planter,
-    code: str,
-    stay: pd.Series,
-    to: str,
-    on: pd.Timestamp,
-    ground: str,
-    note: str,
-    consent: bool | None = None,
-) -> None:
-    """A scheme's move of a convict for good out of ``stay`` on ``on``: the records of the old
-    institution after that day go, the transfer (and arrival) is written, and labelled."""
-    _drop_after(p, stay["convict_id"], stay["facility_id"], on)
-    transfer = _add_transfer(p, stay["convict_id"], stay["facility_id"], to, on, ground, consent)
-    p.world.label("scheme", code, "convict", stay["convict_id"], [f"transfers:{transfer}"], note)
-
-
-def _drop_after(p: Planter, convict_id: str, facility_id: str, on: pd.Timestamp) -> None:
-    """The convict left on ``on``: records of the old institution after that day did not happen."""
-    for table, date in (
-        ("visit_logs", "started_at"),
-        ("degree_assignments", "assigned_on"),
-        ("condition_changes", "changed_on"),
-        ("disciplinary_events", "occurred_on"),
-        ("long_visit_registrations", "planned_start"),
-    ):
-        frame = p.t[table]
-        gone = (
-            frame["convict_id"].eq(convict_id)
-            & frame["facility_id"].eq(facility_id)
-            & (frame[date] >= on)
-        )
-        p.t[table] = frame[~gone].reset_index(drop=True)
-    for table, start, end in (
-        ("memberships", "joined_on", "left_on"),
-        ("work_assignments", "started_on", "ended_on"),
-    ):
-        frame = p.t[table]
-        mine = frame["convict_id"].eq(convict_id) & frame["facility_id"].eq(facility_id)
-        frame = frame[~(mine & (frame[start] >= on))].copy()
-        mine = frame["convict_id"].eq(convict_id) & frame["facility_id"].eq(facility_id)
-        frame.loc[mine & (frame[end].isna() | (frame[end] > on)), end] = on
-        p.t[table] = frame.reset_index(drop=True)

@@ -173,3 +173,9 @@ class Planter:
             },
         )
         return [f"visit_logs:{visit_id}", *refs]
+
+
+def in_window(p: Planter, frame: pd.DataFrame, column: str, margin: int = 30) -> pd.DataFrame:
+    """The rows of ``frame`` whose ``column`` falls ``margin`` days inside the window."""
+    lo, hi = p.window
+    return frame[(frame[column] > lo + margin * DAY) & (frame[column] < hi - margin * DAY)]

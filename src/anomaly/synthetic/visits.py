@@ -19,7 +19,7 @@ import pandas as pd
 
 from anomaly.rulebook import Rulebook
 from anomaly.synthetic.calendar_days import year_of, year_start
-from anomaly.synthetic.careers import Events
+from anomaly.synthetic.custody_model import Events
 
 REGISTRATION_LEAD_DAYS = 30  # a relative registered at least this long before a long visit
 
