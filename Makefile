@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint browser wheel-demo
+.PHONY: setup demo test test-fast lint browser wheel-demo
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ browser:
 
 test: setup browser
 	$(BIN)/pytest
+
+# The unit and literal tests, under a minute: everything not marked slow (no
+# flow, server, browser, cluster, notebook or whole synthetic world).
+test-fast: setup
+	$(BIN)/pytest -m "not slow" -q
 
 lint: setup
 	$(BIN)/ruff check src pipelines tests benchmarks

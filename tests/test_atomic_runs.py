@@ -22,6 +22,8 @@ import pytest
 
 from anomaly.cases.store import CaseStore
 
+pytestmark = pytest.mark.slow  # runs are killed under a real Prefect server
+
 KILLER = Path(__file__).parent / "support" / "kill_after.py"
 RUN_DATE = "2025-01-06"
 STAGES = {

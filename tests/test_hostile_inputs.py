@@ -27,6 +27,8 @@ from anomaly.ingest.record_schema import TABLES_BY_NAME
 from anomaly.known_failures import KnownFailure
 from conftest import add_row, edit_row
 
+pytestmark = pytest.mark.slow  # Great Expectations runs every suite of a drop, and whole runs
+
 
 def append_bytes(table: str, data: bytes) -> Callable[[Path], None]:
     def build(drop: Path) -> None:

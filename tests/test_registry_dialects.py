@@ -17,6 +17,8 @@ from anomaly.synthetic.drop_writing import write_world
 from anomaly.synthetic.registry_dialects import DIALECTS
 from anomaly.synthetic.scheme_registry import build_world
 
+pytestmark = pytest.mark.slow  # generates a world per dialect
+
 RB = load_rulebook()
 
 

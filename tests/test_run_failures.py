@@ -27,6 +27,8 @@ from anomaly.ingest.record_schema import TABLES, Kind
 from anomaly.known_failures import as_known_failure
 from anomaly.office.files import FORMULA_START, read_csv
 
+pytestmark = pytest.mark.slow  # whole runs on hostile worlds
+
 CONVICT_FORMS = ['=HYPERLINK("http://x","{i}")', "+cmd|' /C calc'!A{i}", "@SUM({i})",
                  "CV {i}", "-{i}", "CV/{i}.{i}", "$\\undefinedmacro${i}"]  # fmt: skip
 PERSON_FORMS = ["PS;{i}", "O'Brien.{i}", "\tP{i}"]

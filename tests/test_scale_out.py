@@ -25,7 +25,13 @@ def test_partitions_cover_every_region_once_and_balance():
 
 def test_rules_that_need_other_convicts_run_on_the_whole_registry():
     # TRF-LEVEL reads what an institution is from everyone's transfers (issue 12)
-    assert {rule.code for rule in WHOLE} == {"VIS-ROOMS", "VIS-REG", "TRF-LEVEL", "TRF-TYPE"}
+    assert {rule.code for rule in WHOLE} == {
+        "VIS-ROOMS",
+        "VIS-REG",
+        "TRF-LEVEL",
+        "TRF-TYPE",
+        "REC-LIFT",
+    }
 
 
 @pytest.mark.slow

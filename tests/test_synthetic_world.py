@@ -17,6 +17,8 @@ from anomaly.rulebook import load_rulebook
 from anomaly.synthetic.drop_writing import write_world
 from anomaly.synthetic.scheme_registry import build_world, scheme_codes
 
+pytestmark = pytest.mark.slow  # generates whole worlds and validates them
+
 KEYS = {
     table: TABLES_BY_NAME[table].key[0]
     for table in ("visit_logs", "long_visit_registrations", "transfers", "condition_changes",

@@ -10,6 +10,8 @@ from anomaly.contracts.validation_outputs import write_validation
 from anomaly.ingest.record_schema import TABLES
 from conftest import add_row, edit_row, quarantined, read_rows
 
+pytestmark = pytest.mark.slow  # Great Expectations runs every suite of a drop, about 2.5 s a test
+
 
 def test_clean_drop_is_accepted_whole(drop, validate):
     result = validate(drop)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import median_abs_deviation, rankdata
 
 from anomaly.rulebook import Outliers
 from anomaly.rules.rule import FLAG_COLUMNS
@@ -45,13 +46,12 @@ def ensemble_scores(features: pd.DataFrame, settings: Outliers) -> pd.Series:
             random_state=settings.seed.value, n_estimators=settings.forest_trees.value
         ),
     }
-    ranks = []
-    for name in DETECTORS:
-        model = models[name]
-        model.fit(x)
-        scores = pd.Series(model.decision_scores_, index=features.index)
-        ranks.append(scores.rank(pct=True, method="average"))
-    return pd.concat(ranks, axis=1).mean(axis=1)
+    # percentile ranks put the four score scales on one; PyOD's own combination
+    # functions (pyod.models.combination) need the unmaintained ``combo`` package
+    ranks = np.column_stack(
+        [rankdata(models[name].fit(x).decision_scores_) / len(x) for name in DETECTORS]
+    )
+    return pd.Series(ranks.mean(axis=1), index=features.index)
 
 
 def robust_z(features: pd.DataFrame) -> pd.DataFrame:
@@ -134,6 +134,7 @@ def _flag(subject, subject_type, detector, group, score, z, values, peers, weigh
 
 
 def _mad(x: np.ndarray) -> np.ndarray:
-    mad = np.median(np.abs(x - np.median(x, axis=0)), axis=0) * 1.4826
+    """The MAD scaled to a normal's standard deviation; the spread, where the MAD is 0."""
+    mad = median_abs_deviation(x, axis=0, scale="normal")
     spread = np.std(x, axis=0)
     return np.where(mad > 0, mad, np.where(spread > 0, spread, 1.0))
