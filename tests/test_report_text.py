@@ -35,3 +35,17 @@ def test_fuzzed_subject_ids_render_in_a_timeline(subject):
     }  # fmt: skip
     png = figures.case_timeline(tables, "convict", subject, {"visit_logs:V1"})
     assert png.startswith("data:image/png;base64,")
+
+
+def test_every_link_of_the_embedded_rule_pages_leads_somewhere_in_the_report():
+    """The report travels alone: a page's link to an example file or a doc keeps its text only."""
+    import re
+
+    from anomaly.report.agency_report import _rule_pages
+
+    pages = _rule_pages()
+    anchors = {f"#rule-{page['code']}" for page in pages}
+    links = [href for page in pages for href in re.findall(r'href="([^"]*)"', page["html"])]
+    for href in links:
+        assert href in anchors or href.startswith("https://"), href
+    assert any("examples/" in page["html"] for page in pages)  # the text of the link stays

@@ -9,6 +9,7 @@ the per-institution and per-region views.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from anomaly.rules import RULES_BY_CODE
 from anomaly.shipped_files import shipped_folder
 
 RULE_PAGES = shipped_folder("rule_pages")
+RULE_PAGE_LINK = re.compile(r"([A-Z]+(?:-[A-Z]+)*)\.md")  # a link from one rule page to another
 TOP_CASES = 20
 TIMELINES = 10
 EVIDENCE_COLUMNS = {
@@ -181,7 +183,9 @@ def _markdown(text: str) -> str:
     """A rule page as HTML (CommonMark and tables; raw HTML in a page is escaped).
 
     Headings move down two levels: a page's title sits under the report's own
-    headings."""
+    headings. A link to another rule's page points to that page in the report;
+    a link to a file beside the pages (an example, the docs) keeps its text
+    only, since the report travels alone."""
     from markdown_it import MarkdownIt
 
     parser = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -189,4 +193,24 @@ def _markdown(text: str) -> str:
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):
             token.tag = f"h{min(6, int(token.tag[1]) + 2)}"
+        if token.children:
+            token.children = _report_links(token.children)
     return parser.renderer.render(tokens, parser.options, {})
+
+
+def _report_links(children: list) -> list:
+    kept, dropped = [], 0
+    for child in children:
+        if child.type == "link_open":
+            href = str(child.attrGet("href") or "")
+            page = RULE_PAGE_LINK.fullmatch(href)
+            if page:
+                child.attrSet("href", f"#rule-{page.group(1)}")
+            elif "://" not in href and not href.startswith("#"):
+                dropped += 1
+                continue
+        elif child.type == "link_close" and dropped:
+            dropped -= 1
+            continue
+        kept.append(child)
+    return kept
