@@ -128,3 +128,98 @@ def test_a_store_held_by_another_process_is_waited_for_then_refused(tmp_path):
             assert store.key_fingerprint() is None
     finally:
         holder.join(30)
+
+
+def subject_cases(*rows: tuple[str, str, str]) -> pd.DataFrame:
+    """Cases (subject_id, rules, evidence) with the ids ``assemble_cases`` gives them."""
+    from anomaly.cases.assembly import case_id
+
+    frame = cases(*((case_id("convict", s), s, e) for s, _, e in rows))
+    return frame.assign(rules=[r for _, r, _ in rows])
+
+
+def test_a_case_is_its_subject_whatever_rules_fire():
+    """Issue 15: the id once hashed the rule codes, so a new rule made a new case."""
+    from anomaly.cases.assembly import assemble_cases
+
+    flags = pd.DataFrame({
+        "flag_id": ["F1", "F2"], "rule": ["VIS-KIN", "REC-LATE"], "table": ["visit_logs"] * 2,
+        "record_id": ["V1", "V2"], "convict_id": ["A", "A"], "staff_id": [None, None],
+        "facility_id": ["F", "F"], "score": [0.9, 0.7], "explanation": ["x", "y"],
+        "evidence": ["", ""],
+    })  # fmt: skip
+    subjects = {"VIS-KIN": "convict", "REC-LATE": "convict"}
+    one = assemble_cases(flags.iloc[:1], subjects)["case_id"].item()
+    both = assemble_cases(flags, subjects)["case_id"].item()
+    assert one == both
+
+
+def test_new_evidence_is_a_new_version_and_reopens_a_dismissed_subject(tmp_path):
+    with CaseStore(tmp_path / "store.duckdb") as store:
+        first = subject_cases(("A", "VIS-KIN", "visit_logs:V1"))
+        (case,) = first["case_id"]
+        store.record_run(first, "r1", pd.Timestamp("2025-01-01"))
+        store.record_verdict(case, "dismissed", "the spouse's paper file exists", "ana")
+        same = store.record_run(first, "r2", pd.Timestamp("2025-01-02"))
+        assert same.quiet["case_id"].tolist() == [case] and same.quiet["version"].tolist() == [1]
+        grown = subject_cases(("A", "REC-LATE,VIS-KIN", "visit_logs:V1;transfers:T9"))
+        again = store.record_run(grown, "r3", pd.Timestamp("2025-01-03"))
+        assert again.raised["case_id"].tolist() == [case]
+        assert again.raised[["status", "version"]].values.tolist() == [["reopened", 2]]
+        assert store.history(case)["run_id"].tolist() == ["r1", "r2", "r3"]
+        versions = store.db.execute(
+            "SELECT version, run_id, rules FROM case_versions WHERE case_id = ? ORDER BY 1",
+            [case],
+        ).fetchall()
+        assert versions == [(1, "r1", "VIS-KIN"), (2, "r3", "REC-LATE,VIS-KIN")]
+        redo = store.record_run(grown, "r3", pd.Timestamp("2025-01-03"))  # the same run again
+        assert redo.raised["version"].tolist() == [2]
+        assert store.db.execute("SELECT count(*) FROM case_versions").fetchone() == (2,)
+
+
+V1_SCHEMA = """
+CREATE TABLE cases (case_id VARCHAR PRIMARY KEY, subject_type VARCHAR, subject_id VARCHAR,
+    rules VARCHAR, first_seen DATE, last_seen DATE, last_risk DOUBLE, last_rank INTEGER,
+    status VARCHAR, evidence VARCHAR, summary VARCHAR);
+CREATE TABLE score_history (case_id VARCHAR, run_id VARCHAR, run_date DATE,
+    risk_score DOUBLE, rank INTEGER);
+CREATE TABLE verdicts (case_id VARCHAR, verdict VARCHAR, reason VARCHAR, analyst VARCHAR,
+    recorded_at TIMESTAMP, evidence_at_verdict VARCHAR);
+CREATE TABLE office (key_fingerprint VARCHAR);
+INSERT INTO cases VALUES
+    ('C-old1', 'convict', 'A', 'VIS-KIN', '2025-01-01', '2025-01-01', 0.9, 1, 'dismissed',
+     'visit_logs:V1', 'Convict A: ...'),
+    ('C-old2', 'convict', 'A', 'REC-LATE,VIS-KIN', '2025-01-02', '2025-01-02', 0.95, 1, 'new',
+     'visit_logs:V1;transfers:T9', 'Convict A: ...'),
+    ('C-old3', 'convict', 'B', 'VIS-KIN', '2025-01-01', '2025-01-02', 0.5, 2, 'open',
+     'visit_logs:V2', 'Convict B: ...');
+INSERT INTO score_history VALUES ('C-old1', 'r1', '2025-01-01', 0.9, 1),
+    ('C-old3', 'r1', '2025-01-01', 0.5, 2), ('C-old2', 'r2', '2025-01-02', 0.95, 1),
+    ('C-old3', 'r2', '2025-01-02', 0.5, 2);
+INSERT INTO verdicts VALUES ('C-old1', 'dismissed', 'paper file exists', 'ana',
+    '2025-01-01 12:00', 'visit_logs:V1');
+"""
+
+
+def test_a_store_of_the_earlier_schema_is_migrated_to_one_case_per_subject(tmp_path):
+    import duckdb
+
+    from anomaly.cases.assembly import case_id
+
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as db:
+        db.execute(V1_SCHEMA)
+    a, b = case_id("convict", "A"), case_id("convict", "B")
+    with CaseStore(path) as store:
+        kept = store.cases().set_index("case_id")
+        assert sorted(kept.index) == sorted([a, b])
+        assert str(kept.loc[a, "first_seen"])[:10] == "2025-01-01"
+        assert (kept.loc[a, "rules"], kept.loc[a, "version"]) == ("REC-LATE,VIS-KIN", 2)
+        assert store.history(a)["run_id"].tolist() == ["r1", "r2"]
+        assert store.db.execute("SELECT case_id FROM verdicts").fetchall() == [(a,)]
+        store.record_verdict("C-old3", "confirmed", analyst="ben")  # an id of an old report
+        assert store.db.execute(
+            "SELECT verdict FROM verdicts WHERE case_id = ?", [b]
+        ).fetchall() == [("confirmed",)]
+    with CaseStore(path) as store:  # migrated once
+        assert store.db.execute("SELECT count(*) FROM case_versions").fetchone() == (3,)

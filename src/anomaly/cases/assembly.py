@@ -7,8 +7,9 @@ strongest finding's score, ``risk = 1 - prod(1 - s_rule)``, so two independent
 rules make a case stronger than one, and many findings of the same rule do not
 drown the others. Ties are broken by the number of findings, then the id.
 
-``case_id`` is a hash of the subject and its rule codes: the same subject with
-the same findings gets the same id on every run.
+``case_id`` is a hash of the subject alone: a subject has one case on every
+run, whatever rules fire; new evidence makes a new version of the case
+(``cases.store``), not a new case.
 """
 
 from __future__ import annotations
@@ -65,8 +66,7 @@ def assemble_cases(flags: pd.DataFrame, subjects: dict[str, str]) -> pd.DataFram
     ).reset_index(drop=True)
     cases["rank"] = np.arange(1, len(cases) + 1)
     cases["case_id"] = [
-        _case_id(t, s, r)
-        for t, s, r in zip(cases["subject_type"], cases["subject_id"], cases["rules"], strict=True)
+        case_id(t, s) for t, s in zip(cases["subject_type"], cases["subject_id"], strict=True)
     ]
     return cases[CASE_COLUMNS]
 
@@ -98,6 +98,7 @@ def _summary(group: pd.DataFrame) -> str:
     return f"{NOUN[kind]} {subject}: " + "; ".join(parts[:3]) + tail + "."
 
 
-def _case_id(subject_type: str, subject_id: str, rules: str) -> str:
-    digest = hashlib.sha256(f"{subject_type}|{subject_id}|{rules}".encode()).hexdigest()
+def case_id(subject_type: str, subject_id: str) -> str:
+    """The case of a subject: the same id on every run, whatever rules fire."""
+    digest = hashlib.sha256(f"{subject_type}|{subject_id}".encode()).hexdigest()
     return "C-" + digest[:12]

@@ -1,9 +1,13 @@
 """Every case across runs, with its score history and the analysts' verdicts (DuckDB).
 
-The store is one DuckDB file kept beside the run folders. Each run records
-its cases: a case seen for the first time is ``new``; one seen before is
-``open``. Analysts record verdicts, as in police early-intervention systems:
-``confirmed``, or ``dismissed`` with a reason. A dismissed case is not raised
+The store is one DuckDB file kept beside the run folders. A case is its
+subject (``cases.assembly.case_id``): its history, status and verdicts follow
+the subject across runs, whatever rules fire. Each run records its cases: a
+case seen for the first time is ``new``; one seen before is ``open``. Evidence
+the case did not cite before (a record, or a finding of another rule) makes a
+new *version* of the case (``case_versions``), not a new case. Analysts
+record verdicts, as in police early-intervention systems: ``confirmed``, or
+``dismissed`` with a reason. A dismissed case is not raised
 again unless new evidence appears (a record it did not cite when it was
 dismissed): then it is ``reopened``.
 
@@ -21,10 +25,13 @@ message.
 Tables::
 
     cases(case_id, subject_type, subject_id, rules, first_seen, last_seen,
-          last_risk, last_rank, status, evidence, summary)
+          last_risk, last_rank, status, evidence, summary, version)
+    case_versions(case_id, version, run_id, run_date, rules, evidence)
     score_history(case_id, run_id, run_date, risk_score, rank)
     verdicts(case_id, verdict, reason, analyst, recorded_at, evidence_at_verdict)
+    case_aliases(old_case_id, case_id)   ids of an earlier schema (``store_migration``)
     office(key_fingerprint)   the office key the store's pseudonyms were made with
+    store_meta(schema_version)
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from anomaly.cases.store_migration import migrate
 from anomaly.ingest.record_schema import evidence_refs
 from anomaly.known_failures import KnownFailure, StoreBusyError
 
@@ -50,7 +58,12 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
     case_id VARCHAR PRIMARY KEY, subject_type VARCHAR, subject_id VARCHAR, rules VARCHAR,
     first_seen DATE, last_seen DATE, last_risk DOUBLE, last_rank INTEGER, status VARCHAR,
-    evidence VARCHAR, summary VARCHAR);
+    evidence VARCHAR, summary VARCHAR, version INTEGER);
+CREATE TABLE IF NOT EXISTS case_versions (
+    case_id VARCHAR, version INTEGER, run_id VARCHAR, run_date DATE, rules VARCHAR,
+    evidence VARCHAR);
+CREATE TABLE IF NOT EXISTS case_aliases (old_case_id VARCHAR, case_id VARCHAR);
+CREATE TABLE IF NOT EXISTS store_meta (schema_version INTEGER);
 CREATE TABLE IF NOT EXISTS score_history (
     case_id VARCHAR, run_id VARCHAR, run_date DATE, risk_score DOUBLE, rank INTEGER);
 CREATE TABLE IF NOT EXISTS verdicts (
@@ -107,6 +120,7 @@ class CaseStore:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.db = _connect(self.path, _wait_seconds(wait_seconds))
         self.db.execute(SCHEMA)
+        migrate(self.db)
         for file in (self.path, self.path.with_name(self.path.name + ".wal")):
             if file.exists():
                 os.chmod(file, 0o600)
@@ -142,6 +156,7 @@ class CaseStore:
         ).df()
         latest = self._latest_verdicts(verdicts)
         frame = cases.merge(known, on="case_id", how="left").merge(latest, on="case_id", how="left")
+        frame = _versioned(frame, self._latest_versions(run_id))
         new_evidence = pd.Series(
             [
                 bool(set(evidence_refs(e)) - set(evidence_refs(old)))
@@ -159,8 +174,9 @@ class CaseStore:
         frame.loc[dismissed & new_evidence, "status"] = "reopened"
         frame.loc[dismissed & ~new_evidence, "status"] = "dismissed"
         frame["first_seen"] = pd.to_datetime(frame["first_seen"]).fillna(day)
-        quiet = frame[frame["status"].eq("dismissed")].reset_index(drop=True)
-        raised = frame[~frame["status"].eq("dismissed")].reset_index(drop=True)
+        shown = frame.drop(columns="new_version")
+        quiet = shown[shown["status"].eq("dismissed")].reset_index(drop=True)
+        raised = shown[~shown["status"].eq("dismissed")].reset_index(drop=True)
         raised["rank"] = range(1, len(raised) + 1)
         return RunPlan(run_id, day, frame, verdicts, StoredRun(raised, quiet))
 
@@ -214,6 +230,8 @@ class CaseStore:
         columns = [*VERDICT_COLUMNS, "evidence_at_verdict"]
         if feedback is None or feedback.empty:
             return pd.DataFrame(columns=columns)
+        aliases = dict(self.db.execute("SELECT old_case_id, case_id FROM case_aliases").fetchall())
+        feedback = feedback.assign(case_id=feedback["case_id"].map(lambda c: aliases.get(c, c)))
         evidence = dict(self.db.execute(
             "SELECT case_id, evidence FROM cases WHERE list_contains(?, case_id)",
             [sorted(set(feedback["case_id"]))],
@@ -275,14 +293,30 @@ class CaseStore:
         latest = pd.concat([stored, pending[stored.columns]], ignore_index=True)
         return latest.drop_duplicates("case_id", keep="last").reset_index(drop=True)
 
+    def _latest_versions(self, run_id: str) -> pd.DataFrame:
+        """Each case's latest version before this run, and the evidence it cited."""
+        return self.db.execute(
+            """SELECT case_id, max(version) AS stored_version,
+                      arg_max(evidence, version) AS version_evidence
+               FROM case_versions WHERE run_id <> ? GROUP BY case_id""",
+            [run_id],
+        ).df()
+
     def _write(self, frame: pd.DataFrame, run_id: str, day) -> None:
         rows = frame.assign(last_seen=pd.Timestamp(day))
         self.db.register("run_cases", rows)
         self.db.execute(
             """INSERT OR REPLACE INTO cases
                SELECT case_id, subject_type, subject_id, rules, CAST(first_seen AS DATE),
-                      CAST(last_seen AS DATE), risk_score, rank, status, evidence, summary
+                      CAST(last_seen AS DATE), risk_score, rank, status, evidence, summary,
+                      version
                FROM run_cases"""
+        )
+        self.db.execute("DELETE FROM case_versions WHERE run_id = ?", [run_id])
+        self.db.execute(
+            """INSERT INTO case_versions SELECT case_id, version, ?, ?, rules, evidence
+               FROM run_cases WHERE new_version""",
+            [run_id, day],
         )
         self.db.execute("DELETE FROM score_history WHERE run_id = ?", [run_id])
         self.db.execute(
@@ -290,6 +324,19 @@ class CaseStore:
             [run_id, day],
         )
         self.db.unregister("run_cases")
+
+
+def _versioned(frame: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
+    """``version`` of each case, and ``new_version`` where it cites evidence its latest did not."""
+    frame = frame.merge(stored, on="case_id", how="left")
+    grew = [
+        not isinstance(old, str) or bool(set(evidence_refs(e)) - set(evidence_refs(old)))
+        for e, old in zip(frame["evidence"], frame["version_evidence"], strict=True)
+    ]
+    frame["new_version"] = pd.Series(grew, index=frame.index, dtype=bool)
+    version = frame["stored_version"].fillna(0).astype(int) + frame["new_version"].astype(int)
+    frame["version"] = version
+    return frame.drop(columns=["stored_version", "version_evidence"])
 
 
 def _wait_seconds(given: float | None) -> float:
