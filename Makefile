@@ -49,4 +49,6 @@ wheel-demo: setup
 	$(WHEEL_DIR)/venv/bin/pip install --quiet -c constraints.txt $(WHEEL_DIR)/anomaly-*.whl
 	cd "$$(mktemp -d)" && $(CURDIR)/$(WHEEL_DIR)/venv/bin/anomaly demo --out demo --scale tiny \
 	  && grep -q 'id="rule-VIS-KIN"' demo/run/report.html \
-	  && echo "wheel demo in $$PWD: the report carries the rule pages"
+	  && $(CURDIR)/$(WHEEL_DIR)/venv/bin/python -c "from anomaly.shipped_files import shipped_folder; \
+	     assert (shipped_folder('rule_pages') / 'examples' / 'VIS-KIN.yaml').is_file()" \
+	  && echo "wheel demo in $$PWD: the report carries the rule pages, the package their examples"
