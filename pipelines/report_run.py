@@ -16,7 +16,9 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from anomaly.cases.store import CaseStore, RunPlan, read_feedback
+from anomaly.cases.assembly import findings_by_case
+from anomaly.cases.store import CaseStore, RunPlan
+from anomaly.cases.verdicts import read_feedback
 from anomaly.known_failures import retry_transient_only
 from anomaly.office.files import private_folder, read_csv, write_csv, write_text
 from anomaly.office.key import fingerprint, office_key
@@ -25,6 +27,7 @@ from anomaly.report.pseudonymisation import Pseudonymiser, identifier_columns, k
 from anomaly.rulebook import load_rulebook
 from anomaly.runs.catalogue import RunFiles
 from anomaly.runs.folder import read_accepted, read_scored, read_summary
+from anomaly.scoring.case_scoring import SUBJECTS
 from pipelines.run_settings import RunSettings
 
 EXPORT_COLUMNS = ["case_id", "subject_type", "subject_id", "risk_score", "rank", "rules",
@@ -47,8 +50,11 @@ def plan_store(settings: RunSettings, run_id: str) -> RunPlan:
     The store is only read here: ``commit_store`` writes the plan once the run is complete."""
     scored = read_scored(settings.out)
     feedback = read_feedback(settings.feedback) if settings.feedback else None
+    findings = findings_by_case(scored["flags"], SUBJECTS)
     with CaseStore(settings.store_path) as store:
-        plan = store.plan_run(scored["cases"], run_id, pd.Timestamp(settings.day), feedback)
+        plan = store.plan_run(
+            scored["cases"], run_id, pd.Timestamp(settings.day), feedback, findings
+        )
     files = RunFiles.of(settings.out)
     write_csv(plan.stored.raised, files.raised_cases)
     write_csv(plan.stored.quiet, files.quiet_cases)

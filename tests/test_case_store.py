@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import time
 
 import pandas as pd
 import pytest
 
-from anomaly.cases.store import CaseStore, FeedbackError, read_feedback
+from anomaly.cases.store import CaseStore
+from anomaly.cases.verdicts import FeedbackError, read_feedback
 from anomaly.known_failures import StoreBusyError
 
 
@@ -100,7 +102,7 @@ def test_a_failed_commit_leaves_the_store_as_it_was(tmp_path):
         plan = store.plan_run(cases(("C-1", "A", "x:1;x:2")), "r2", pd.Timestamp("2025-01-02"))
         broken = plan.cases.drop(columns=["summary"])  # the insert fails half-way
         with pytest.raises(Exception, match="summary"):
-            store.commit(type(plan)(plan.run_id, plan.day, broken, plan.verdicts, plan.stored))
+            store.commit(dataclasses.replace(plan, cases=broken))
         assert len(store.history("C-1")) == 1
         assert store.cases()["evidence"].tolist() == ["x:1"]
 
@@ -216,10 +218,72 @@ def test_a_store_of_the_earlier_schema_is_migrated_to_one_case_per_subject(tmp_p
         assert str(kept.loc[a, "first_seen"])[:10] == "2025-01-01"
         assert (kept.loc[a, "rules"], kept.loc[a, "version"]) == ("REC-LATE,VIS-KIN", 2)
         assert store.history(a)["run_id"].tolist() == ["r1", "r2"]
-        assert store.db.execute("SELECT case_id FROM verdicts").fetchall() == [(a,)]
+        assert store.db.execute(
+            "SELECT case_id, reason_code, flag_id FROM verdicts"
+        ).fetchall() == [
+            (a, "other", "")
+        ]  # a verdict of schema 1: on the whole case, its free text coded other
         store.record_verdict("C-old3", "confirmed", analyst="ben")  # an id of an old report
         assert store.db.execute(
             "SELECT verdict FROM verdicts WHERE case_id = ?", [b]
         ).fetchall() == [("confirmed",)]
     with CaseStore(path) as store:  # migrated once
         assert store.db.execute("SELECT count(*) FROM case_versions").fetchone() == (3,)
+
+
+def findings_of(frame: pd.DataFrame, flags: list[str]) -> pd.DataFrame:
+    """The findings of the first case of ``frame``, as the run hands them to the store."""
+    return pd.DataFrame({
+        "case_id": frame["case_id"].iloc[0], "flag_id": flags, "rule": "VIS-KIN",
+        "table_name": "visit_logs", "record_id": [f"V{i}" for i in range(len(flags))],
+        "facility_id": "F1", "score": 0.9,
+    })  # fmt: skip
+
+
+def test_a_verdict_on_one_finding_keeps_the_case_as_it_is(tmp_path):
+    """Issue 15: an analyst agrees or disagrees with a finding, with a reason code."""
+    with CaseStore(tmp_path / "s.duckdb") as store:
+        run = subject_cases(("A", "VIS-KIN", "visit_logs:V0;visit_logs:V1"))
+        (case,) = run["case_id"]
+        store.record_run(
+            run, "r1", pd.Timestamp("2025-01-01"), findings=findings_of(run, ["F-a", "F-b"])
+        )
+        store.record_verdict(case, "disagree", analyst="ana", flag_id="F-a",
+                             reason_code="paper_record_exists")  # fmt: skip
+        store.record_verdict(case, "agree", analyst="ana", flag_id="F-b")
+        with pytest.raises(FeedbackError, match="F-z is not one of case"):
+            store.record_verdict(case, "agree", flag_id="F-z")
+        with pytest.raises(FeedbackError, match="disagree needs a reason"):
+            store.record_verdict(case, "disagree", flag_id="F-b")
+        with pytest.raises(FeedbackError, match="a verdict on finding F-a is one of agree"):
+            store.record_verdict(case, "dismissed", "no", flag_id="F-a")
+        with pytest.raises(FeedbackError, match="reason code must be one of"):
+            store.record_verdict(case, "confirmed", reason_code="bribe")
+        again = store.record_run(run, "r2", pd.Timestamp("2025-01-02"))
+        assert again.raised["status"].tolist() == ["open"]  # finding verdicts leave it open
+        store.record_verdict(case, "needs_more", "ask for the paper file", "ben")
+        later = store.record_run(run, "r3", pd.Timestamp("2025-01-03"))
+        assert later.raised["status"].tolist() == ["needs_more"]
+        kept = store.db.execute(
+            "SELECT flag_id, verdict, reason_code FROM verdicts ORDER BY recorded_at"
+        ).fetchall()
+        assert kept == [("F-a", "disagree", "paper_record_exists"), ("F-b", "agree", "other"),
+                        ("", "needs_more", "other")]  # fmt: skip
+
+
+def test_the_earlier_feedback_file_still_reads_and_its_text_is_coded_other(tmp_path):
+    feedback = tmp_path / "verdicts.csv"
+    feedback.write_text(
+        "case_id,verdict,reason,analyst\n"
+        "C-1,dismissed,checked the paper file,ana\n"
+        "C-2,dismissed,entry_delay_office,ana\n"
+    )
+    with CaseStore(tmp_path / "s.duckdb") as store:
+        store.record_run(cases(("C-1", "A", "x:1"), ("C-2", "B", "x:2")), "r1",
+                         pd.Timestamp("2025-01-01"))  # fmt: skip
+        assert store.apply_feedback_file(feedback) == 2
+        kept = store.db.execute(
+            "SELECT case_id, reason, reason_code, flag_id FROM verdicts ORDER BY case_id"
+        ).fetchall()
+    assert kept == [("C-1", "checked the paper file", "other", ""),
+                    ("C-2", "entry_delay_office", "entry_delay_office", "")]  # fmt: skip

@@ -280,17 +280,37 @@ def _run_flow(flow, settings):
 @app.command()
 def feedback(
     case: Annotated[str, typer.Argument(help="case_id, as in cases.csv or the report.")],
-    verdict: Annotated[str, typer.Argument(help="confirmed or dismissed.")],
+    verdict: Annotated[
+        str,
+        typer.Argument(
+            help="On a case: confirmed, dismissed or needs_more; on a finding: agree or disagree."
+        ),
+    ],
     store: Annotated[Path, typer.Option(help="The case store (case_store.duckdb).")],
-    reason: Annotated[str, typer.Option(help="Why (required to dismiss).")] = "",
+    reason: Annotated[str, typer.Option(help="Why, in words.")] = "",
     analyst: Annotated[str, typer.Option(help="Who decides.")] = "",
+    finding: Annotated[
+        str, typer.Option(help="flag_id of one finding of the case, to judge it alone.")
+    ] = "",
+    code: Annotated[
+        str,
+        typer.Option(
+            help="Reason code: lawful_medical_stay, court_order, paper_record_exists,"
+            " entry_delay_office, data_error or other (default: other)."
+        ),
+    ] = "",
 ) -> None:
-    """Record an analyst's verdict on a case. A dismissed case stays quiet until new evidence."""
+    """Record an analyst's verdict on a case, or on one of its findings.
+
+    A dismissed case stays quiet until new evidence. A dismissal or a
+    disagreement needs a reason: a code other than ``other``, or words.
+    """
     from anomaly.cases.store import CaseStore
 
     with CaseStore(store) as cases:
-        cases.record_verdict(case, verdict, reason, analyst)
-    typer.echo(f"{case}: {verdict} recorded in {store}")
+        cases.record_verdict(case, verdict, reason, analyst, finding, code)
+    on = f"{case} finding {finding}" if finding else case
+    typer.echo(f"{on}: {verdict} recorded in {store}")
 
 
 @app.command()

@@ -71,6 +71,26 @@ def assemble_cases(flags: pd.DataFrame, subjects: dict[str, str]) -> pd.DataFram
     return cases[CASE_COLUMNS]
 
 
+def findings_by_case(flags: pd.DataFrame, subjects: dict[str, str]) -> pd.DataFrame:
+    """Each finding with the case it belongs to, as the case store keeps it."""
+    f = flags.assign(subject_type=flags["rule"].map(subjects))
+    f["subject_id"] = _subject_ids(f)
+    f = f.dropna(subset=["subject_id", "subject_type"])
+    return pd.DataFrame(
+        {
+            "case_id": [
+                case_id(t, str(s)) for t, s in zip(f["subject_type"], f["subject_id"], strict=True)
+            ],
+            "flag_id": f["flag_id"].astype(str).to_numpy(),
+            "rule": f["rule"].to_numpy(),
+            "table_name": f["table"].to_numpy(),
+            "record_id": f["record_id"].astype(str).to_numpy(),
+            "facility_id": f["facility_id"].to_numpy(),
+            "score": f["score"].astype(float).to_numpy(),
+        }
+    )
+
+
 def _subject_ids(f: pd.DataFrame) -> pd.Series:
     out = pd.Series(None, index=f.index, dtype=object)
     for kind, column in SUBJECT_COLUMN.items():

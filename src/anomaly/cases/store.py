@@ -6,8 +6,9 @@ the subject across runs, whatever rules fire. Each run records its cases: a
 case seen for the first time is ``new``; one seen before is ``open``. Evidence
 the case did not cite before (a record, or a finding of another rule) makes a
 new *version* of the case (``case_versions``), not a new case. Analysts
-record verdicts, as in police early-intervention systems: ``confirmed``, or
-``dismissed`` with a reason. A dismissed case is not raised
+record verdicts (``cases.verdicts``), as in police early-intervention
+systems: on a case ``confirmed``, ``needs_more``, or ``dismissed`` with a
+reason; on one finding ``agree`` or ``disagree``. A dismissed case is not raised
 again unless new evidence appears (a record it did not cite when it was
 dismissed): then it is ``reopened``.
 
@@ -47,13 +48,19 @@ from pathlib import Path
 import pandas as pd
 
 from anomaly.cases.store_migration import migrate
+from anomaly.cases.verdicts import (
+    FEEDBACK_COLUMNS,
+    Verdict,
+    checked_verdict,
+    read_feedback,
+)
 from anomaly.ingest.record_schema import evidence_refs
 from anomaly.known_failures import KnownFailure, StoreBusyError
 
-VERDICTS = ("confirmed", "dismissed")
 WAIT_ENV = "ANOMALY_STORE_WAIT"
 DEFAULT_WAIT_SECONDS = 30.0
-VERDICT_COLUMNS = ["case_id", "verdict", "reason", "analyst"]
+VERDICT_COLUMNS = [*Verdict._fields, "evidence_at_verdict"]
+FINDING_COLUMNS = ["case_id", "flag_id", "rule", "table_name", "record_id", "facility_id", "score"]
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
     case_id VARCHAR PRIMARY KEY, subject_type VARCHAR, subject_id VARCHAR, rules VARCHAR,
@@ -68,13 +75,12 @@ CREATE TABLE IF NOT EXISTS score_history (
     case_id VARCHAR, run_id VARCHAR, run_date DATE, risk_score DOUBLE, rank INTEGER);
 CREATE TABLE IF NOT EXISTS verdicts (
     case_id VARCHAR, verdict VARCHAR, reason VARCHAR, analyst VARCHAR,
-    recorded_at TIMESTAMP, evidence_at_verdict VARCHAR);
+    recorded_at TIMESTAMP, evidence_at_verdict VARCHAR, flag_id VARCHAR, reason_code VARCHAR);
+CREATE TABLE IF NOT EXISTS case_findings (
+    case_id VARCHAR, flag_id VARCHAR, run_id VARCHAR, rule VARCHAR, table_name VARCHAR,
+    record_id VARCHAR, facility_id VARCHAR, score DOUBLE);
 CREATE TABLE IF NOT EXISTS office (key_fingerprint VARCHAR);
 """
-
-
-class FeedbackError(KnownFailure, ValueError):
-    """A verdict that cannot be recorded (unknown case, verdict or a dismissal without reason)."""
 
 
 @dataclass(frozen=True)
@@ -92,24 +98,9 @@ class RunPlan:
     run_id: str
     day: pd.Timestamp
     cases: pd.DataFrame  # the run's cases with status and first_seen
-    verdicts: pd.DataFrame  # new verdicts (VERDICT_COLUMNS + evidence_at_verdict)
+    verdicts: pd.DataFrame  # new verdicts (VERDICT_COLUMNS)
+    findings: pd.DataFrame  # the run's findings by case (FINDING_COLUMNS)
     stored: StoredRun
-
-
-def read_feedback(path: Path | str) -> pd.DataFrame:
-    """Verdicts of a feedback CSV (case_id, verdict, reason, analyst), with their line numbers."""
-    try:
-        feedback = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError) as error:
-        raise FeedbackError(f"{path}: cannot be read as CSV: {error}") from error
-    missing = {"case_id", "verdict"} - set(feedback.columns)
-    if missing:
-        raise FeedbackError(f"{path}: missing columns {sorted(missing)}")
-    for column in VERDICT_COLUMNS:
-        if column not in feedback.columns:
-            feedback[column] = ""
-    return feedback[VERDICT_COLUMNS].assign(where=[f"{path}, line {n}" for n in
-                                                   range(2, 2 + len(feedback))])  # fmt: skip
 
 
 class CaseStore:
@@ -145,9 +136,14 @@ class CaseStore:
         run_id: str,
         run_date: pd.Timestamp,
         feedback: pd.DataFrame | None = None,
+        findings: pd.DataFrame | None = None,
     ) -> RunPlan:
-        """Decide the status of every case of a run (writes nothing)."""
+        """Decide the status of every case of a run (writes nothing).
+
+        ``findings`` (FINDING_COLUMNS): the run's findings by case, kept so that
+        a later verdict can name one of them."""
         day = pd.Timestamp(pd.Timestamp(run_date).date())
+        found = pd.DataFrame(columns=FINDING_COLUMNS) if findings is None else findings
         verdicts = self._new_verdicts(feedback)
         known = self.db.execute(
             """SELECT case_id, min(run_date) AS first_seen FROM score_history
@@ -170,6 +166,7 @@ class CaseStore:
         frame["status"] = "open"
         frame.loc[frame["first_seen"].isna(), "status"] = "new"
         frame.loc[frame["verdict"].eq("confirmed"), "status"] = "confirmed"
+        frame.loc[frame["verdict"].eq("needs_more"), "status"] = "needs_more"
         dismissed = frame["verdict"].eq("dismissed")
         frame.loc[dismissed & new_evidence, "status"] = "reopened"
         frame.loc[dismissed & ~new_evidence, "status"] = "dismissed"
@@ -178,13 +175,15 @@ class CaseStore:
         quiet = shown[shown["status"].eq("dismissed")].reset_index(drop=True)
         raised = shown[~shown["status"].eq("dismissed")].reset_index(drop=True)
         raised["rank"] = range(1, len(raised) + 1)
-        return RunPlan(run_id, day, frame, verdicts, StoredRun(raised, quiet))
+        return RunPlan(
+            run_id, day, frame, verdicts, found[FINDING_COLUMNS], StoredRun(raised, quiet)
+        )
 
     def commit(self, plan: RunPlan, key_fingerprint: str | None = None) -> None:
         """Write a planned run, its verdicts and the key's fingerprint in one transaction."""
         with self._transaction():
             self._insert_verdicts(plan.verdicts)
-            self._write(plan.cases, plan.run_id, plan.day.date())
+            self._write(plan.cases, plan.findings, plan.run_id, plan.day.date())
             if key_fingerprint is not None and self.key_fingerprint() is None:
                 self.db.execute("INSERT INTO office VALUES (?)", [key_fingerprint])
 
@@ -194,18 +193,25 @@ class CaseStore:
         run_id: str,
         run_date: pd.Timestamp,
         feedback: pd.DataFrame | None = None,
+        findings: pd.DataFrame | None = None,
     ) -> StoredRun:
         """Plan and commit a run at once; return the cases to raise and those kept quiet."""
-        plan = self.plan_run(cases, run_id, run_date, feedback)
+        plan = self.plan_run(cases, run_id, run_date, feedback, findings)
         self.commit(plan)
         return plan.stored
 
     def record_verdict(
-        self, case_id: str, verdict: str, reason: str = "", analyst: str = ""
+        self,
+        case_id: str,
+        verdict: str,
+        reason: str = "",
+        analyst: str = "",
+        flag_id: str = "",
+        reason_code: str = "",
     ) -> None:
-        """Record an analyst's verdict on a known case."""
-        one = pd.DataFrame([[case_id, verdict, reason, analyst, ""]],
-                           columns=[*VERDICT_COLUMNS, "where"])  # fmt: skip
+        """Record an analyst's verdict on a known case, or on one of its findings."""
+        one = pd.DataFrame([[case_id, verdict, reason, analyst, flag_id, reason_code, ""]],
+                           columns=[*FEEDBACK_COLUMNS, "where"])  # fmt: skip
         verdicts = self._new_verdicts(one)
         with self._transaction():
             self._insert_verdicts(verdicts)
@@ -226,36 +232,37 @@ class CaseStore:
         return self.db.execute("SELECT * FROM cases ORDER BY last_seen DESC, last_rank").df()
 
     def _new_verdicts(self, feedback: pd.DataFrame | None) -> pd.DataFrame:
-        """Checked verdicts, without those that repeat a case's latest stored verdict."""
-        columns = [*VERDICT_COLUMNS, "evidence_at_verdict"]
+        """Checked verdicts, without those that repeat the latest stored one of the same kind."""
         if feedback is None or feedback.empty:
-            return pd.DataFrame(columns=columns)
+            return pd.DataFrame(columns=VERDICT_COLUMNS)
         aliases = dict(self.db.execute("SELECT old_case_id, case_id FROM case_aliases").fetchall())
         feedback = feedback.assign(case_id=feedback["case_id"].map(lambda c: aliases.get(c, c)))
+        named = sorted(set(feedback["case_id"]))
         evidence = dict(self.db.execute(
-            "SELECT case_id, evidence FROM cases WHERE list_contains(?, case_id)",
-            [sorted(set(feedback["case_id"]))],
+            "SELECT case_id, evidence FROM cases WHERE list_contains(?, case_id)", [named]
         ).fetchall())  # fmt: skip
-        stored = self._latest_verdicts(None).set_index("case_id")
+        findings: dict[str, set[str]] = {case: set() for case in evidence}
+        for case, flag in self.db.execute(
+            "SELECT DISTINCT case_id, flag_id FROM case_findings WHERE list_contains(?, case_id)",
+            [named],
+        ).fetchall():
+            findings[case].add(flag)
+        stored = set(self._all_latest_verdicts())
         rows = []
         for row in feedback.itertuples(index=False):
-            where = f"{row.where}: " if row.where else ""
-            if row.verdict not in VERDICTS:
-                raise FeedbackError(
-                    f"{where}verdict must be one of {', '.join(VERDICTS)}, not {row.verdict!r}"
-                )
-            if row.verdict == "dismissed" and not str(row.reason).strip():
-                raise FeedbackError(f"{where}case {row.case_id}: a dismissal needs a reason")
-            if row.case_id not in evidence:
-                raise FeedbackError(f"{where}case {row.case_id} is not in the store {self.path}")
-            if row.case_id in stored.index and (
-                stored.at[row.case_id, "verdict"], stored.at[row.case_id, "verdict_reason"],
-                stored.at[row.case_id, "verdict_analyst"],
-            ) == (row.verdict, row.reason, row.analyst):  # fmt: skip
+            verdict = checked_verdict(row, findings, self.path)
+            if verdict in stored:
                 continue  # the same verdict again (a feedback file applied twice)
-            rows.append([row.case_id, row.verdict, row.reason, row.analyst,
-                         evidence[row.case_id]])  # fmt: skip
-        return pd.DataFrame(rows, columns=columns)
+            rows.append([*verdict, evidence[verdict.case_id]])
+        return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+    def _all_latest_verdicts(self) -> list[Verdict]:
+        """The latest verdict of each analyst on each case and on each finding."""
+        rows = self.db.execute(
+            f"""SELECT {", ".join(Verdict._fields)} FROM verdicts QUALIFY row_number() OVER (
+                   PARTITION BY case_id, flag_id, analyst ORDER BY recorded_at DESC) = 1"""
+        ).fetchall()
+        return [Verdict(*row) for row in rows]
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -271,23 +278,26 @@ class CaseStore:
     def _insert_verdicts(self, verdicts: pd.DataFrame) -> None:
         for row in verdicts.itertuples(index=False):
             self.db.execute(
-                "INSERT INTO verdicts VALUES (?, ?, ?, ?, current_timestamp, ?)",
-                [row.case_id, row.verdict, row.reason, row.analyst, row.evidence_at_verdict],
-            )
-            self.db.execute(
-                "UPDATE cases SET status = ? WHERE case_id = ?", [row.verdict, row.case_id]
-            )
+                "INSERT INTO verdicts VALUES (?, ?, ?, ?, current_timestamp, ?, ?, ?)",
+                [row.case_id, row.verdict, row.reason, row.analyst, row.evidence_at_verdict,
+                 row.flag_id, row.reason_code],
+            )  # fmt: skip
+            if not row.flag_id:  # a verdict on a finding leaves the case's status alone
+                self.db.execute(
+                    "UPDATE cases SET status = ? WHERE case_id = ?", [row.verdict, row.case_id]
+                )
 
     def _latest_verdicts(self, pending: pd.DataFrame | None) -> pd.DataFrame:
         """Each case's latest verdict; ``pending`` ones (not yet written) count as the latest."""
         stored = self.db.execute(
             """SELECT case_id, verdict, reason AS verdict_reason, analyst AS verdict_analyst,
                       evidence_at_verdict
-               FROM verdicts QUALIFY row_number() OVER (
+               FROM verdicts WHERE coalesce(flag_id, '') = '' QUALIFY row_number() OVER (
                    PARTITION BY case_id ORDER BY recorded_at DESC) = 1"""
         ).df()
         if pending is None or pending.empty:
             return stored
+        pending = pending[pending["flag_id"].fillna("").eq("")]
         pending = pending.rename(columns={"reason": "verdict_reason",
                                           "analyst": "verdict_analyst"})  # fmt: skip
         latest = pd.concat([stored, pending[stored.columns]], ignore_index=True)
@@ -302,7 +312,7 @@ class CaseStore:
             [run_id],
         ).df()
 
-    def _write(self, frame: pd.DataFrame, run_id: str, day) -> None:
+    def _write(self, frame: pd.DataFrame, findings: pd.DataFrame, run_id: str, day) -> None:
         rows = frame.assign(last_seen=pd.Timestamp(day))
         self.db.register("run_cases", rows)
         self.db.execute(
@@ -312,6 +322,14 @@ class CaseStore:
                       version
                FROM run_cases"""
         )
+        self.db.execute("DELETE FROM case_findings WHERE run_id = ?", [run_id])
+        self.db.register("run_findings", findings)
+        self.db.execute(
+            "INSERT INTO case_findings SELECT case_id, flag_id, ?, "
+            f"{', '.join(FINDING_COLUMNS[2:])} FROM run_findings",
+            [run_id],
+        )
+        self.db.unregister("run_findings")
         self.db.execute("DELETE FROM case_versions WHERE run_id = ?", [run_id])
         self.db.execute(
             """INSERT INTO case_versions SELECT case_id, version, ?, ?, rules, evidence

@@ -2,7 +2,10 @@
 
 Schema 1 (no ``store_meta`` row): a case was a subject *and its rule codes*,
 so one subject could hold several cases, one per set of rules seen. Schema 2:
-a case is its subject (``cases.assembly.case_id``). Migrating to 2, in one
+a case is its subject (``cases.assembly.case_id``). Schema 3: a verdict may be
+on one finding (``flag_id``) and carries a reason code (``cases.verdicts``);
+the verdicts of earlier schemas are on whole cases, their free text coded
+``other`` (or the code itself, where the text is one). Migrating to 2, in one
 transaction:
 
 - every old case becomes a version of its subject's case (``case_versions``),
@@ -24,8 +27,9 @@ import duckdb
 import pandas as pd
 
 from anomaly.cases.assembly import case_id
+from anomaly.cases.verdicts import REASON_CODES
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def schema_version(db: duckdb.DuckDBPyConnection) -> int:
@@ -38,9 +42,12 @@ def migrate(db: duckdb.DuckDBPyConnection) -> None:
     """Migrate the store to ``SCHEMA_VERSION`` if it is older (all or nothing)."""
     if schema_version(db) >= SCHEMA_VERSION:
         return
+    version = schema_version(db)
     db.execute("BEGIN TRANSACTION")
     try:
-        _cases_by_subject(db)
+        if version < 2:
+            _cases_by_subject(db)
+        _coded_verdicts(db)
         db.execute("DELETE FROM store_meta")
         db.execute("INSERT INTO store_meta VALUES (?)", [SCHEMA_VERSION])
     except BaseException:
@@ -86,6 +93,18 @@ def _cases_by_subject(db: duckdb.DuckDBPyConnection) -> None:
                   status, evidence, summary, version FROM migrated_cases"""
     )
     db.unregister("migrated_cases")
+
+
+def _coded_verdicts(db: duckdb.DuckDBPyConnection) -> None:
+    """Verdicts of schemas 1 and 2: on whole cases, their reason coded."""
+    db.execute("ALTER TABLE verdicts ADD COLUMN IF NOT EXISTS flag_id VARCHAR")
+    db.execute("ALTER TABLE verdicts ADD COLUMN IF NOT EXISTS reason_code VARCHAR")
+    db.execute("UPDATE verdicts SET flag_id = '' WHERE flag_id IS NULL")
+    db.execute(
+        """UPDATE verdicts SET reason_code = CASE WHEN list_contains(?, trim(reason))
+               THEN trim(reason) ELSE 'other' END WHERE reason_code IS NULL""",
+        [list(REASON_CODES)],
+    )
 
 
 def _versions(old: pd.DataFrame) -> pd.DataFrame:
