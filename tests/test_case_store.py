@@ -287,3 +287,21 @@ def test_the_earlier_feedback_file_still_reads_and_its_text_is_coded_other(tmp_p
         ).fetchall()
     assert kept == [("C-1", "checked the paper file", "other", ""),
                     ("C-2", "entry_delay_office", "entry_delay_office", "")]  # fmt: skip
+
+
+def test_analysts_who_differ_on_a_case_make_it_disputed_not_averaged(tmp_path):
+    """Issue 15: verdicts of different analysts are kept apart and a disagreement is shown."""
+    with CaseStore(tmp_path / "s.duckdb") as store:
+        run = subject_cases(("A", "VIS-KIN", "visit_logs:V1"))
+        (case,) = run["case_id"]
+        store.record_run(run, "r1", pd.Timestamp("2025-01-01"))
+        store.record_verdict(case, "dismissed", reason_code="paper_record_exists", analyst="ana")
+        store.record_verdict(case, "confirmed", analyst="ben")
+        disputed = store.record_run(run, "r2", pd.Timestamp("2025-01-02"))
+        assert disputed.quiet.empty  # one analyst's dismissal does not silence another's case
+        assert disputed.raised[["status", "analyst_verdicts"]].values.tolist() == [
+            ["disputed", "ana: dismissed; ben: confirmed"]
+        ]
+        store.record_verdict(case, "dismissed", reason_code="paper_record_exists", analyst="ben")
+        agreed = store.record_run(run, "r3", pd.Timestamp("2025-01-03"))
+        assert agreed.quiet["analyst_verdicts"].tolist() == ["ana: dismissed; ben: dismissed"]

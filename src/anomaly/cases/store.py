@@ -8,7 +8,9 @@ the case did not cite before (a record, or a finding of another rule) makes a
 new *version* of the case (``case_versions``), not a new case. Analysts
 record verdicts (``cases.verdicts``), as in police early-intervention
 systems: on a case ``confirmed``, ``needs_more``, or ``dismissed`` with a
-reason; on one finding ``agree`` or ``disagree``. A dismissed case is not raised
+reason; on one finding ``agree`` or ``disagree``. Each analyst's latest
+verdict counts apart: where analysts differ on a case it is ``disputed``,
+raised with what each said (``analyst_verdicts``), never averaged. A dismissed case is not raised
 again unless new evidence appears (a record it did not cite when it was
 dismissed): then it is ``reopened``.
 
@@ -39,26 +41,23 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from anomaly.cases.store_connection import connect_waiting
 from anomaly.cases.store_migration import migrate
 from anomaly.cases.verdicts import (
     FEEDBACK_COLUMNS,
     Verdict,
+    analysts_on_cases,
     checked_verdict,
     read_feedback,
 )
 from anomaly.ingest.record_schema import evidence_refs
-from anomaly.known_failures import KnownFailure, StoreBusyError
 
-WAIT_ENV = "ANOMALY_STORE_WAIT"
-DEFAULT_WAIT_SECONDS = 30.0
 VERDICT_COLUMNS = [*Verdict._fields, "evidence_at_verdict"]
 FINDING_COLUMNS = ["case_id", "flag_id", "rule", "table_name", "record_id", "facility_id", "score"]
 SCHEMA = """
@@ -109,7 +108,7 @@ class CaseStore:
     def __init__(self, path: Path | str, wait_seconds: float | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.db = _connect(self.path, _wait_seconds(wait_seconds))
+        self.db = connect_waiting(self.path, wait_seconds)
         self.db.execute(SCHEMA)
         migrate(self.db)
         for file in (self.path, self.path.with_name(self.path.name + ".wal")):
@@ -153,6 +152,8 @@ class CaseStore:
         latest = self._latest_verdicts(verdicts)
         frame = cases.merge(known, on="case_id", how="left").merge(latest, on="case_id", how="left")
         frame = _versioned(frame, self._latest_versions(run_id))
+        frame = frame.merge(self._analysts(verdicts), on="case_id", how="left")
+        frame["disputed"] = frame["disputed"].fillna(False).astype(bool)
         new_evidence = pd.Series(
             [
                 bool(set(evidence_refs(e)) - set(evidence_refs(old)))
@@ -170,8 +171,9 @@ class CaseStore:
         dismissed = frame["verdict"].eq("dismissed")
         frame.loc[dismissed & new_evidence, "status"] = "reopened"
         frame.loc[dismissed & ~new_evidence, "status"] = "dismissed"
+        frame.loc[frame["disputed"], "status"] = "disputed"  # analysts differ: shown, not averaged
         frame["first_seen"] = pd.to_datetime(frame["first_seen"]).fillna(day)
-        shown = frame.drop(columns="new_version")
+        shown = frame.drop(columns=["new_version", "disputed"])
         quiet = shown[shown["status"].eq("dismissed")].reset_index(drop=True)
         raised = shown[~shown["status"].eq("dismissed")].reset_index(drop=True)
         raised["rank"] = range(1, len(raised) + 1)
@@ -255,6 +257,16 @@ class CaseStore:
                 continue  # the same verdict again (a feedback file applied twice)
             rows.append([*verdict, evidence[verdict.case_id]])
         return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+    def _analysts(self, pending: pd.DataFrame) -> pd.DataFrame:
+        """Per case: each analyst's latest verdict on it, and whether they differ."""
+        stored = [v._asdict() for v in self._all_latest_verdicts() if not v.flag_id]
+        rows = pd.concat(
+            [pd.DataFrame(stored, columns=list(Verdict._fields)),
+             pending[pending["flag_id"].fillna("").eq("")][list(Verdict._fields)]],
+            ignore_index=True,
+        )  # fmt: skip
+        return analysts_on_cases(rows)
 
     def _all_latest_verdicts(self) -> list[Verdict]:
         """The latest verdict of each analyst on each case and on each finding."""
@@ -355,36 +367,3 @@ def _versioned(frame: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
     version = frame["stored_version"].fillna(0).astype(int) + frame["new_version"].astype(int)
     frame["version"] = version
     return frame.drop(columns=["stored_version", "version_evidence"])
-
-
-def _wait_seconds(given: float | None) -> float:
-    if given is not None:
-        return given
-    try:
-        return float(os.environ.get(WAIT_ENV, DEFAULT_WAIT_SECONDS))
-    except ValueError:
-        return DEFAULT_WAIT_SECONDS
-
-
-def _connect(path: Path, wait_seconds: float):
-    """Open the store, waiting while another process holds it."""
-    import duckdb
-
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            return duckdb.connect(str(path))
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower():
-                raise KnownFailure(f"{path}: cannot open the case store: {error}") from error
-            if time.monotonic() >= deadline:
-                holder = re.search(r"PID (\d+)", str(error))
-                by = f" (process {holder.group(1)})" if holder else ""
-                raise StoreBusyError(
-                    f"{path}: the case store is in use by another process{by}; waited "
-                    f"{wait_seconds:g} s. Try again when it is done, or wait longer with "
-                    f"{WAIT_ENV}=SECONDS"
-                ) from error
-            time.sleep(0.25)
-        except duckdb.Error as error:
-            raise KnownFailure(f"{path}: cannot open the case store: {error}") from error

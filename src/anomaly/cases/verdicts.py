@@ -88,3 +88,25 @@ def checked_verdict(row, findings: dict[str, set[str]], store: object) -> Verdic
     if verdict in NEEDS_A_REASON and code == "other" and not reason:
         raise FeedbackError(f"{where}case {case}: {verdict} needs a reason (a code or a text)")
     return Verdict(case, verdict, reason, str(row.analyst or ""), flag, code)
+
+
+def analysts_on_cases(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Per case: each analyst's latest verdict, and whether analysts differ (``disputed``).
+
+    ``verdicts``: verdicts on whole cases (``Verdict`` columns), the latest last.
+    """
+    latest = verdicts.drop_duplicates(["case_id", "analyst"], keep="last")
+    latest = latest.sort_values(["case_id", "analyst"], kind="stable")
+    said = (latest["analyst"].replace("", "?") + ": " + latest["verdict"]).groupby(
+        latest["case_id"]
+    )
+    return (
+        pd.DataFrame(
+            {
+                "analyst_verdicts": said.agg("; ".join),
+                "disputed": latest.groupby("case_id")["verdict"].nunique().gt(1),
+            }
+        )
+        .rename_axis("case_id")
+        .reset_index()
+    )
