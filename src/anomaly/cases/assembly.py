@@ -43,9 +43,7 @@ def assemble_cases(flags: pd.DataFrame, subjects: dict[str, str]) -> pd.DataFram
     unknown = set(flags["rule"]) - set(subjects)
     if unknown:  # a finding nobody said whom it is about must not land on a convict by default
         raise ValueError(f"no subject type for rules {sorted(unknown)}")
-    f = flags.assign(subject_type=flags["rule"].map(subjects))
-    f["subject_id"] = _subject_ids(f)
-    f = f.dropna(subset=["subject_id"])
+    f = _with_subjects(flags, subjects)
     f["ref"] = f["table"] + ":" + f["record_id"].astype(str)
     per_rule = f.groupby(["subject_type", "subject_id", "rule"], sort=False)["score"].max()
     risk = 1 - (1 - per_rule.clip(0, 1)).groupby(level=[0, 1]).prod()
@@ -73,9 +71,7 @@ def assemble_cases(flags: pd.DataFrame, subjects: dict[str, str]) -> pd.DataFram
 
 def findings_by_case(flags: pd.DataFrame, subjects: dict[str, str]) -> pd.DataFrame:
     """Each finding with the case it belongs to, as the case store keeps it."""
-    f = flags.assign(subject_type=flags["rule"].map(subjects))
-    f["subject_id"] = _subject_ids(f)
-    f = f.dropna(subset=["subject_id", "subject_type"])
+    f = _with_subjects(flags, subjects)
     return pd.DataFrame(
         {
             "case_id": [
@@ -89,6 +85,13 @@ def findings_by_case(flags: pd.DataFrame, subjects: dict[str, str]) -> pd.DataFr
             "score": f["score"].astype(float).to_numpy(),
         }
     )
+
+
+def _with_subjects(flags: pd.DataFrame, subjects: dict[str, str]) -> pd.DataFrame:
+    """The flags that name their subject, with ``subject_type`` and ``subject_id``."""
+    f = flags.assign(subject_type=flags["rule"].map(subjects))
+    f["subject_id"] = _subject_ids(f)
+    return f.dropna(subset=["subject_type", "subject_id"])
 
 
 def _subject_ids(f: pd.DataFrame) -> pd.Series:

@@ -154,16 +154,7 @@ class CaseStore:
         frame = _versioned(frame, self._latest_versions(run_id))
         frame = frame.merge(self._analysts(verdicts), on="case_id", how="left")
         frame["disputed"] = frame["disputed"].fillna(False).astype(bool)
-        new_evidence = pd.Series(
-            [
-                bool(set(evidence_refs(e)) - set(evidence_refs(old)))
-                if isinstance(old, str)
-                else True
-                for e, old in zip(frame["evidence"], frame["evidence_at_verdict"], strict=True)
-            ],
-            index=frame.index,
-            dtype=bool,
-        )
+        new_evidence = _cites_more(frame["evidence"], frame["evidence_at_verdict"])
         frame["status"] = "open"
         frame.loc[frame["first_seen"].isna(), "status"] = "new"
         frame.loc[frame["verdict"].eq("confirmed"), "status"] = "confirmed"
@@ -356,14 +347,19 @@ class CaseStore:
         self.db.unregister("run_cases")
 
 
+def _cites_more(evidence: pd.Series, earlier: pd.Series) -> pd.Series:
+    """Where ``evidence`` cites a record ``earlier`` did not (no earlier evidence: True)."""
+    more = [
+        not isinstance(old, str) or bool(set(evidence_refs(e)) - set(evidence_refs(old)))
+        for e, old in zip(evidence, earlier, strict=True)
+    ]
+    return pd.Series(more, index=evidence.index, dtype=bool)
+
+
 def _versioned(frame: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
     """``version`` of each case, and ``new_version`` where it cites evidence its latest did not."""
     frame = frame.merge(stored, on="case_id", how="left")
-    grew = [
-        not isinstance(old, str) or bool(set(evidence_refs(e)) - set(evidence_refs(old)))
-        for e, old in zip(frame["evidence"], frame["version_evidence"], strict=True)
-    ]
-    frame["new_version"] = pd.Series(grew, index=frame.index, dtype=bool)
+    frame["new_version"] = _cites_more(frame["evidence"], frame["version_evidence"])
     version = frame["stored_version"].fillna(0).astype(int) + frame["new_version"].astype(int)
     frame["version"] = version
     return frame.drop(columns=["stored_version", "version_evidence"])
