@@ -8,16 +8,12 @@ that must give none.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 import pandas as pd
 import pytest
 
-import anomaly.rules as rules_package
 from anomaly.outliers.detectors import DETECTORS
 from anomaly.rulebook import load_rulebook
-from anomaly.rules import RULES, RULES_BY_CODE, module_name
+from anomaly.rules import RULES, RULES_BY_CODE, discover_rules
 from anomaly.rules.rule import FLAG_COLUMNS, Findings
 from anomaly.scoring.rule_engine import run_rules
 from anomaly.shipped_files import shipped_folder
@@ -50,13 +46,24 @@ def test_the_base_registry_flags_nothing():
     assert run.flags.empty, run.flags["explanation"].tolist()
 
 
-def test_every_rule_has_its_module_page_and_example_and_nothing_else_is_one():
-    modules = {info.name for info in pkgutil.iter_modules(rules_package.__path__)}
-    assert {module_name(code) for code in CODES} <= modules
-    for name in modules - {module_name(code) for code in CODES}:
-        assert not hasattr(importlib.import_module(f"anomaly.rules.{name}"), "RULE"), name
+def test_every_rule_has_its_example():
     examples = {p.stem for p in EXAMPLES.glob("*.yaml")} - {"base_registry"}
     assert examples == set(CODES)
+
+
+def test_a_module_is_a_rule_when_it_holds_one_and_only_under_its_code(tmp_path, monkeypatch):
+    package = tmp_path / "office_rules"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    borrowed = "from anomaly.rules import RULES_BY_CODE\nRULE = RULES_BY_CODE['VIS-KIN']\n"
+    (package / "vis_kin.py").write_text(borrowed)
+    (package / "helpers.py").write_text("LIMIT = 3\n")  # no RULE: what rules are built from
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = discover_rules([str(package)], "office_rules")
+    assert [rule.code for rule in found] == ["VIS-KIN"]
+    (package / "kinship_check.py").write_text(borrowed)
+    with pytest.raises(ImportError, match="kinship_check.py holds VIS-KIN: name it vis_kin.py"):
+        discover_rules([str(package)], "office_rules")
 
 
 SECTIONS = ["What it checks", "Why it is a red flag", "Output", "Configuration",

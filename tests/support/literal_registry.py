@@ -7,6 +7,8 @@ it. Cells are typed by the record schema, as the loader types a file's cells.
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,12 @@ TYPES = {
 
 
 def base_registry() -> dict[str, list[dict[str, Any]]]:
-    """The rows of every table of the base registry (a fresh copy)."""
+    """The rows of every table of the base registry (a fresh copy: the file is read once)."""
+    return copy.deepcopy(_base_rows())
+
+
+@functools.cache
+def _base_rows() -> dict[str, list[dict[str, Any]]]:
     return yaml.safe_load((EXAMPLES / "base_registry.yaml").read_text(encoding="utf-8"))
 
 

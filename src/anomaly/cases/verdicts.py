@@ -65,7 +65,7 @@ def read_feedback(path: Path | str) -> pd.DataFrame:
     return feedback[FEEDBACK_COLUMNS].assign(where=where)
 
 
-def checked_verdict(row, findings: dict[str, set[str]], store: object) -> Verdict:
+def checked_verdict(row, findings: dict[str, set[str]], store_path: Path) -> Verdict:
     """One feedback row as a ``Verdict``; ``findings`` maps each known case to its flag ids."""
     where = f"{row.where}: " if row.where else ""
     case, verdict, flag = str(row.case_id), str(row.verdict), str(row.flag_id or "").strip()
@@ -76,7 +76,7 @@ def checked_verdict(row, findings: dict[str, set[str]], store: object) -> Verdic
             f"{where}a verdict on {on} is one of {', '.join(allowed)}, not {verdict!r}"
         )
     if case not in findings:
-        raise FeedbackError(f"{where}case {case} is not in the store {store}")
+        raise FeedbackError(f"{where}case {case} is not in the store {store_path}")
     if flag and flag not in findings[case]:
         raise FeedbackError(f"{where}finding {flag} is not one of case {case}'s findings")
     reason = str(row.reason or "").strip()

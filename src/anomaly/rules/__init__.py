@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Iterable
 
 from anomaly.rules.rule import Rule
 
@@ -21,10 +22,17 @@ def module_name(code: str) -> str:
     return code.lower().replace("-", "_")
 
 
-def _discovered() -> tuple[Rule, ...]:
+def discover_rules(path: Iterable[str], package: str) -> tuple[Rule, ...]:
+    """Every ``RULE`` of the modules of ``package`` (found on ``path``), by code.
+
+    Raises
+    ------
+    ImportError
+        When a module holds a rule whose code names another module.
+    """
     found = []
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for info in pkgutil.iter_modules(path):
+        module = importlib.import_module(f"{package}.{info.name}")
         rule = getattr(module, "RULE", None)
         if rule is None:
             continue
@@ -35,7 +43,7 @@ def _discovered() -> tuple[Rule, ...]:
     return tuple(sorted(found, key=lambda r: r.code))
 
 
-RULES: tuple[Rule, ...] = _discovered()
+RULES: tuple[Rule, ...] = discover_rules(__path__, __name__)
 """Every rule the engine runs, in the order of their codes."""
 
 RULES_BY_CODE = {rule.code: rule for rule in RULES}
