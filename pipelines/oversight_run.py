@@ -75,7 +75,7 @@ def oversight_run(settings: RunSettings) -> dict[str, Any]:
         with staged_run(settings.out) as staging:
             work = settings.model_copy(update={"out": staging})  # store and key fixed by the day
             summary = validate_drop_flow(drop, work.out, work.contracts)
-            scoring = _score(work)
+            scoring = _score(work, run_id)
             report = report_flow(work, run_id)
         commit_store(settings, report.pop("plan"))  # last: the folder is in place
     publish_summary(run_summary_markdown(run_id, summary, scoring, report))
@@ -83,13 +83,15 @@ def oversight_run(settings: RunSettings) -> dict[str, Any]:
     return {"run_id": run_id, "drop": str(drop), **scoring, **report}
 
 
-def _score(settings: RunSettings) -> dict[str, Any]:
+def _score(settings: RunSettings, run_id: str) -> dict[str, Any]:
+    """Score the staged run, ranked with what the store's verdicts (and the feedback) taught."""
+    store, feedback = settings.store_path, settings.feedback
     if settings.partitions > 1:
         runner = dask_runner(settings.dask_address, settings.dask_workers)
         return score_partitioned_flow.with_options(task_runner=runner)(
-            settings.out, settings.rules, settings.partitions
+            settings.out, settings.rules, settings.partitions, store, feedback, run_id
         )
-    return score_flow(settings.out, settings.rules)
+    return score_flow(settings.out, settings.rules, store, feedback, run_id)
 
 
 if __name__ == "__main__":

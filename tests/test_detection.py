@@ -50,7 +50,8 @@ def test_the_planted_outlier_ranks_first_and_is_explained():
     assert scores.between(0, 1).all()
     pd.testing.assert_series_equal(scores, ensemble_scores(numeric, settings))  # fixed seeds
     flags = peer_outlier_flags(group, "staff", "STAT-STAFF", 0.95, 0.7, settings)
-    assert list(flags.columns) == FLAG_COLUMNS
+    assert list(flags.columns) == [*FLAG_COLUMNS, "unlearned_score"]
+    assert flags["unlearned_score"].eq(flags["score"]).all()  # no verdicts: nothing learned
     assert flags["staff_id"].tolist() == ["S07"]
     assert "extra_visit_incentives 0.6" in flags["explanation"].iloc[0]
     assert "40 deputy_head peers" in flags["explanation"].iloc[0]

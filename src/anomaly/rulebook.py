@@ -188,6 +188,17 @@ class Outliers(BaseModel):
     cited_staff_entries: Param[int]
 
 
+class Learning(BaseModel):
+    """How analysts' verdicts re-weigh the findings (``scoring.verdict_learning``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    source: str
+    rule_prior_verdicts: Param[float]
+    institution_prior_verdicts: Param[float]
+    ssdo_alpha: Param[float]
+    ssdo_neighbours: Param[int]
+
+
 CONTRADICTION = Param[str](
     value="contradiction",
     source="docs/scoring.md: the records contradict the rule book or each other",
@@ -221,6 +232,7 @@ class Rulebook(BaseModel):
     rule_health: RuleHealth
     scoring: Scoring
     outliers: Outliers
+    learning: Learning
     rules: dict[str, SerializeAsAny[RuleParameters]]
 
     @model_validator(mode="after")

@@ -45,28 +45,49 @@ def assemble_cases(flags: pd.DataFrame, subjects: dict[str, str]) -> pd.DataFram
         raise ValueError(f"no subject type for rules {sorted(unknown)}")
     f = _with_subjects(flags, subjects)
     f["ref"] = f["table"] + ":" + f["record_id"].astype(str)
-    per_rule = f.groupby(["subject_type", "subject_id", "rule"], sort=False)["score"].max()
-    risk = 1 - (1 - per_rule.clip(0, 1)).groupby(level=[0, 1]).prod()
     grouped = f.groupby(["subject_type", "subject_id"], sort=False)
     cases = pd.DataFrame(
         {
-            "risk_score": risk.round(4),
+            "risk_score": _risk(f),
             "rules": grouped["rule"].agg(lambda r: ";".join(sorted(set(r)))),
             "evidence": grouped.apply(_evidence, include_groups=False),
             "summary": grouped.apply(_summary, include_groups=False),
             "findings": grouped.size(),
         }
     ).reset_index()
+    cases = _ranked(cases)
+    cases["case_id"] = [
+        case_id(t, s) for t, s in zip(cases["subject_type"], cases["subject_id"], strict=True)
+    ]
+    return cases[CASE_COLUMNS]
+
+
+def ranked_risk(flags: pd.DataFrame, subjects: dict[str, str], score: str) -> pd.DataFrame:
+    """Every subject's risk from the findings' column ``score``, ranked as ``assemble_cases``
+    ranks (subject_type, subject_id, risk_score, rank): the ranking the cases would have
+    with those scores, without assembling them."""
+    f = _with_subjects(flags, subjects).assign(score=flags[score])
+    grouped = f.groupby(["subject_type", "subject_id"], sort=False)
+    ranked = _ranked(
+        pd.DataFrame({"risk_score": _risk(f), "findings": grouped.size()}).reset_index()
+    )
+    return ranked[["subject_type", "subject_id", "risk_score", "rank"]]
+
+
+def _risk(f: pd.DataFrame) -> pd.Series:
+    """Noisy-OR over rules of each rule's strongest finding, per subject."""
+    per_rule = f.groupby(["subject_type", "subject_id", "rule"], sort=False)["score"].max()
+    return (1 - (1 - per_rule.clip(0, 1)).groupby(level=[0, 1]).prod()).round(4)
+
+
+def _ranked(cases: pd.DataFrame) -> pd.DataFrame:
     cases = cases.sort_values(
         ["risk_score", "findings", "subject_type", "subject_id"],
         ascending=[False, False, True, True],
         kind="stable",
     ).reset_index(drop=True)
     cases["rank"] = np.arange(1, len(cases) + 1)
-    cases["case_id"] = [
-        case_id(t, s) for t, s in zip(cases["subject_type"], cases["subject_id"], strict=True)
-    ]
-    return cases[CASE_COLUMNS]
+    return cases
 
 
 def findings_by_case(flags: pd.DataFrame, subjects: dict[str, str]) -> pd.DataFrame:

@@ -49,14 +49,18 @@ import pandas as pd
 
 from anomaly.cases.store_connection import connect_waiting
 from anomaly.cases.store_migration import migrate
+from anomaly.cases.verdict_labels import labels_of
 from anomaly.cases.verdicts import (
     FEEDBACK_COLUMNS,
+    WITHDRAWN,
     Verdict,
     analysts_on_cases,
     checked_verdict,
     read_feedback,
+    standing,
 )
 from anomaly.ingest.record_schema import evidence_refs
+from anomaly.scoring.verdict_learning import VerdictLabels
 
 VERDICT_COLUMNS = [*Verdict._fields, "evidence_at_verdict"]
 FINDING_COLUMNS = ["case_id", "flag_id", "rule", "table_name", "record_id", "facility_id", "score"]
@@ -251,19 +255,14 @@ class CaseStore:
 
     def _analysts(self, pending: pd.DataFrame) -> pd.DataFrame:
         """Per case: each analyst's latest verdict on it, and whether they differ."""
-        stored = [v._asdict() for v in self._all_latest_verdicts() if not v.flag_id]
-        rows = pd.concat(
-            [pd.DataFrame(stored, columns=list(Verdict._fields)),
-             pending[pending["flag_id"].fillna("").eq("")][list(Verdict._fields)]],
-            ignore_index=True,
-        )  # fmt: skip
-        return analysts_on_cases(rows)
+        return analysts_on_cases(self._case_verdicts(pending)[list(Verdict._fields)])
 
     def _all_latest_verdicts(self) -> list[Verdict]:
         """The latest verdict of each analyst on each case and on each finding."""
         rows = self.db.execute(
             f"""SELECT {", ".join(Verdict._fields)} FROM verdicts QUALIFY row_number() OVER (
-                   PARTITION BY case_id, flag_id, analyst ORDER BY recorded_at DESC) = 1"""
+                   PARTITION BY case_id, flag_id, analyst
+                   ORDER BY recorded_at DESC, rowid DESC) = 1"""
         ).fetchall()
         return [Verdict(*row) for row in rows]
 
@@ -286,25 +285,49 @@ class CaseStore:
                  row.flag_id, row.reason_code],
             )  # fmt: skip
             if not row.flag_id:  # a verdict on a finding leaves the case's status alone
+                status = "open" if row.verdict == WITHDRAWN else row.verdict
                 self.db.execute(
-                    "UPDATE cases SET status = ? WHERE case_id = ?", [row.verdict, row.case_id]
+                    "UPDATE cases SET status = ? WHERE case_id = ?", [status, row.case_id]
                 )
 
     def _latest_verdicts(self, pending: pd.DataFrame | None) -> pd.DataFrame:
-        """Each case's latest verdict; ``pending`` ones (not yet written) count as the latest."""
+        """Each case's latest verdict that an analyst stands by (not withdrawn); ``pending``
+        ones (not yet written) count as the latest."""
+        held = standing(self._case_verdicts(pending))
+        latest = held.drop_duplicates("case_id", keep="last").rename(
+            columns={"reason": "verdict_reason", "analyst": "verdict_analyst"}
+        )
+        columns = ["case_id", "verdict", "verdict_reason", "verdict_analyst", "evidence_at_verdict"]
+        return latest[columns].reset_index(drop=True)
+
+    def _case_verdicts(self, pending: pd.DataFrame | None, on_findings: bool = False):
+        """Every verdict on cases (and on findings, if asked), stored then ``pending``, in order."""
+        where = "" if on_findings else "WHERE coalesce(flag_id, '') = ''"
         stored = self.db.execute(
-            """SELECT case_id, verdict, reason AS verdict_reason, analyst AS verdict_analyst,
-                      evidence_at_verdict
-               FROM verdicts WHERE coalesce(flag_id, '') = '' QUALIFY row_number() OVER (
-                   PARTITION BY case_id ORDER BY recorded_at DESC) = 1"""
+            f"SELECT {', '.join(VERDICT_COLUMNS)} FROM verdicts {where} ORDER BY recorded_at, rowid"
         ).df()
-        if pending is None or pending.empty:
-            return stored
-        pending = pending[pending["flag_id"].fillna("").eq("")]
-        pending = pending.rename(columns={"reason": "verdict_reason",
-                                          "analyst": "verdict_analyst"})  # fmt: skip
-        latest = pd.concat([stored, pending[stored.columns]], ignore_index=True)
-        return latest.drop_duplicates("case_id", keep="last").reset_index(drop=True)
+        if pending is not None and not pending.empty:
+            mine = pending if on_findings else pending[pending["flag_id"].fillna("").eq("")]
+            stored = pd.concat([stored, mine[VERDICT_COLUMNS]], ignore_index=True)
+        return stored.assign(flag_id=stored["flag_id"].fillna(""))
+
+    def verdict_labels(self, run_id: str, feedback: pd.DataFrame | None = None) -> VerdictLabels:
+        """What the verdicts (and a feedback file's) teach the ranking of run ``run_id``
+        (``cases.verdict_labels``): the judged cases' findings as last recorded before it."""
+        verdicts = self._case_verdicts(self._new_verdicts(feedback), on_findings=True)
+        judged = sorted(set(verdicts["case_id"]))
+        findings = self.db.execute(
+            """SELECT f.case_id, f.flag_id, f.rule, f.facility_id FROM case_findings f
+               JOIN (SELECT case_id, arg_max(run_id, run_date) AS run_id FROM score_history
+                     WHERE run_id <> ? GROUP BY case_id) latest USING (case_id, run_id)
+               WHERE list_contains(?, f.case_id)""",
+            [run_id, judged],
+        ).df()
+        subjects = self.db.execute(
+            "SELECT case_id, subject_type, subject_id FROM cases WHERE list_contains(?, case_id)",
+            [judged],
+        ).df()
+        return labels_of(verdicts, findings, subjects)
 
     def _latest_versions(self, run_id: str) -> pd.DataFrame:
         """Each case's latest version before this run, and the evidence it cited."""

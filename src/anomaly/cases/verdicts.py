@@ -5,7 +5,10 @@ A verdict on a whole case: ``confirmed``, ``dismissed`` or ``needs_more``
 (``flag_id`` given): ``agree`` or ``disagree``. Each verdict carries a reason
 code (``REASON_CODES``, after the lawful explanations of the rule pages), the
 analyst's free text and name. A dismissal or a disagreement needs a reason: a
-code other than ``other``, or a text.
+code other than ``other``, or a text. ``withdrawn``, on a case or on a finding,
+takes back the analyst's own earlier verdict there: the case is as if that
+analyst had never judged it, and what the verdict taught the ranking is
+unlearned on the next run.
 
 A feedback file is a CSV with ``case_id`` and ``verdict``, and optionally
 ``reason``, ``analyst``, ``flag_id`` and ``reason_code``. The earlier form,
@@ -22,8 +25,9 @@ import pandas as pd
 
 from anomaly.known_failures import KnownFailure
 
-CASE_VERDICTS = ("confirmed", "dismissed", "needs_more")
-FINDING_VERDICTS = ("agree", "disagree")
+WITHDRAWN = "withdrawn"
+CASE_VERDICTS = ("confirmed", "dismissed", "needs_more", WITHDRAWN)
+FINDING_VERDICTS = ("agree", "disagree", WITHDRAWN)
 NEEDS_A_REASON = ("dismissed", "disagree")
 REASON_CODES = {
     "lawful_medical_stay": "a stay in hospital, or a move for treatment, explains the record",
@@ -95,7 +99,7 @@ def analysts_on_cases(verdicts: pd.DataFrame) -> pd.DataFrame:
 
     ``verdicts``: verdicts on whole cases (``Verdict`` columns), the latest last.
     """
-    latest = verdicts.drop_duplicates(["case_id", "analyst"], keep="last")
+    latest = standing(verdicts.assign(flag_id=""))
     latest = latest.sort_values(["case_id", "analyst"], kind="stable")
     said = (latest["analyst"].replace("", "?") + ": " + latest["verdict"]).groupby(
         latest["case_id"]
@@ -110,3 +114,14 @@ def analysts_on_cases(verdicts: pd.DataFrame) -> pd.DataFrame:
         .rename_axis("case_id")
         .reset_index()
     )
+
+
+def standing(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """Each analyst's latest verdict on each case and finding, without those withdrawn.
+
+    ``verdicts``: ``Verdict`` columns, the latest last."""
+    flag = verdicts["flag_id"].fillna("")
+    latest = verdicts.assign(flag_id=flag).drop_duplicates(
+        ["case_id", "flag_id", "analyst"], keep="last"
+    )
+    return latest[latest["verdict"].ne(WITHDRAWN)]

@@ -53,12 +53,22 @@ DETECTORS: tuple[OutlierDetector, ...] = (
 )
 
 
-def run_detectors(s: Snapshot, rule_flags: pd.DataFrame) -> pd.DataFrame:
-    """Statistical flags of every detector, scored by the rule book's weights."""
+def run_detectors(
+    s: Snapshot, rule_flags: pd.DataFrame, verdicts: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Statistical flags of every detector, scored by the rule book's weights.
+
+    ``verdicts`` (subject_type, subject_id, confirmed): the analysts' verdicts
+    on subjects, which move their neighbours' scores (``outliers.semi_supervised``)."""
     scoring = s.rulebook.scoring
     found = []
     for detector in DETECTORS:
         table = detector.features(s, rule_flags)
+        judged = None
+        if verdicts is not None and not verdicts.empty:
+            mine = verdicts[verdicts["subject_type"].eq(detector.subject)]
+            judged = pd.Series(mine["confirmed"].to_numpy(), index=mine["subject_id"].astype(str))
+            judged = judged[judged.index.isin(table.index.astype(str))]
         found.append(
             peer_outlier_flags(
                 table,
@@ -67,6 +77,8 @@ def run_detectors(s: Snapshot, rule_flags: pd.DataFrame) -> pd.DataFrame:
                 scoring.statistical_threshold.value[detector.subject],
                 scoring.statistical_weight.value[detector.subject],
                 s.rulebook.outliers,
+                judged if judged is not None and len(judged) else None,
+                s.rulebook.learning,
             )
         )
     out = pd.concat(found, ignore_index=True)

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import median_abs_deviation, rankdata
 
-from anomaly.rulebook import Outliers
+from anomaly.outliers.semi_supervised import with_verdicts
+from anomaly.rulebook import Learning, Outliers
 from anomaly.rules.rule import FLAG_COLUMNS
 
 DETECTORS = ("ECOD", "COPOD", "HBOS", "IForest")
@@ -68,8 +69,16 @@ def peer_outlier_flags(
     threshold: float,
     weight: float,
     settings: Outliers,
+    verdicts: pd.Series | None = None,
+    learning: Learning | None = None,
 ) -> pd.DataFrame:
-    """Flags (in the common flag shape) for subjects above ``threshold`` in their peer group."""
+    """Flags (in the common flag shape) for subjects above ``threshold`` in their peer group.
+
+    With ``verdicts`` (subject -> confirmed) and ``learning``, each group's scores
+    are moved by the verdicts on its members (``outliers.semi_supervised``): a
+    subject is flagged where either score reaches the threshold, with the learned
+    score, and the unsupervised one in ``unlearned_score`` (0 where it did not
+    reach the threshold)."""
     groups = _peer_groups(features, settings.min_peers.value)
     found = []
     for group, members in groups.items():
@@ -77,25 +86,23 @@ def peer_outlier_flags(
         numeric = numeric.loc[:, numeric.std() > 0]
         if numeric.empty or len(numeric) < 3:
             continue
-        score = ensemble_scores(numeric, settings)
+        unlearned = ensemble_scores(numeric, settings)
         z = robust_z(numeric)
+        score = unlearned
+        if verdicts is not None and learning is not None:
+            score = with_verdicts(np.maximum(z, 0.0), unlearned, verdicts, learning)
         above = z.max(axis=1) >= settings.excess_mads.value
-        chosen = score[(score >= threshold) & above]
+        chosen = score[((score >= threshold) | (unlearned >= threshold)) & above]
         for subject, value in chosen.items():
-            found.append(
-                _flag(
-                    subject,
-                    subject_type,
-                    detector,
-                    group,
-                    value,
-                    z.loc[subject],
-                    numeric.loc[subject],
-                    numeric,
-                    weight,
-                )
-            )
-    return pd.DataFrame(found, columns=FLAG_COLUMNS)
+            before = float(unlearned[subject])
+            row = _flag(subject, subject_type, detector, group, before, z.loc[subject],
+                        numeric.loc[subject], numeric, weight)  # fmt: skip
+            row["unlearned_score"] = row["score"] if before >= threshold else 0.0
+            if value != before:
+                row["score"] = round(weight * float(value), 4)
+                row["explanation"] += f" [verdicts on similar subjects moved it to {value:.3f}]"
+            found.append(row)
+    return pd.DataFrame(found, columns=[*FLAG_COLUMNS, "unlearned_score"])
 
 
 def _peer_groups(features: pd.DataFrame, min_peers: int) -> dict[str, pd.DataFrame]:

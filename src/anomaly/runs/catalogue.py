@@ -12,6 +12,8 @@ Modules ask the catalogue for a path and never spell a file name::
     OUT/watchlist.csv             subjects below the case threshold
     OUT/rule_outcomes.csv         per rule: ran or not, flags, health
     OUT/insufficient_data.csv     subjects a rule could not judge
+    OUT/learned_weights.csv       what the analysts' verdicts taught, per rule and institution
+    OUT/review_queue.csv          the cases proposed for review next, each with why
     OUT/stays.parquet             placements, shared by the partitions of a scale-out run
     OUT/raised_cases.csv          the cases raised, with their status in the case store
     OUT/quiet_cases.csv           dismissed cases found again without new evidence
@@ -86,6 +88,14 @@ class RunFiles:
     @property
     def insufficient(self) -> Path:
         return self.root / "insufficient_data.csv"
+
+    @property
+    def learned_weights(self) -> Path:
+        return self.root / "learned_weights.csv"
+
+    @property
+    def review_queue(self) -> Path:
+        return self.root / "review_queue.csv"
 
     @property
     def stays(self) -> Path:

@@ -19,6 +19,7 @@ from anomaly.ingest.drop_loading import load_drop
 from anomaly.rulebook import load_rulebook
 from anomaly.runs.folder import read_snapshot
 from anomaly.scoring.case_scoring import Scored, score
+from anomaly.scoring.verdict_learning import VerdictLabels
 
 
 def validate_into(drop: Path, out: Path, contracts: Path | None = None) -> dict[str, Any]:
@@ -27,8 +28,12 @@ def validate_into(drop: Path, out: Path, contracts: Path | None = None) -> dict[
     return write_validation(result, out)
 
 
-def score_into(out: Path, rules: Path | None = None) -> Scored:
-    """Score the accepted records of a validated run folder; write cases and flags there."""
-    scored = score(read_snapshot(out, load_rulebook(rules)))
+def score_into(
+    out: Path, rules: Path | None = None, verdicts: VerdictLabels | None = None
+) -> Scored:
+    """Score the accepted records of a validated run folder; write cases and flags there.
+
+    ``verdicts``: what the analysts' verdicts teach the ranking (``CaseStore.verdict_labels``)."""
+    scored = score(read_snapshot(out, load_rulebook(rules)), verdicts)
     write_scored(scored, out)
     return scored

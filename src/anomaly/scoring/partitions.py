@@ -30,6 +30,7 @@ from anomaly.runs.catalogue import RunFiles
 from anomaly.runs.folder import read_nulled_cells, read_quarantined_subjects, read_summary
 from anomaly.scoring.case_scoring import Scored, score_rule_run
 from anomaly.scoring.rule_engine import SUMMARY_COLUMNS, RuleRun, run_rules
+from anomaly.scoring.verdict_learning import VerdictLabels
 
 WHOLE_TABLES = ("regions", "facilities", "staff", "convicts", "persons")
 """Reference tables every partition reads whole; the others are cut by convict."""
@@ -82,15 +83,16 @@ def score_partition(snapshot: Snapshot) -> RuleRun:
     return run_rules(snapshot, PER_CONVICT)
 
 
-def combine(whole: Snapshot, parts: list[RuleRun]) -> Scored:
-    """Partition results, the whole-registry rules, then detectors and cases."""
+def combine(whole: Snapshot, parts: list[RuleRun], verdicts: VerdictLabels | None = None) -> Scored:
+    """Partition results, the whole-registry rules, then detectors and cases (with what the
+    ``verdicts`` taught)."""
     rest = run_rules(whole, WHOLE)
     runs = [*parts, rest]
     flags = _stacked([r.flags for r in runs], FLAG_COLUMNS)
     insufficient = _stacked([r.insufficient for r in runs], ["rule", *INSUFFICIENT_COLUMNS])
     summary = _summed(pd.concat([r.summary for r in runs], ignore_index=True))
     gathered = RuleRun(flags, insufficient, summary)
-    return score_rule_run(whole, gathered)
+    return score_rule_run(whole, gathered, verdicts)
 
 
 def _stacked(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

@@ -30,6 +30,7 @@ class Dialect:
     history_years: float = 12.0  # how far back the records of the convicts in custody go
     old_institutions: bool = False  # most institutions opened in the 1930s to 1950s
     court_level_current: bool = False  # court_security_level holds the court's latest decision
+    late_offices: bool = False  # a few records offices enter everything 5 to 10 weeks late
     id_shape: str = "prefixed"  # prefixed (CV123), digits (000123) or uuid
     export_format: str = "spec"  # drop_writing.EXPORT_FORMATS
 
@@ -54,6 +55,11 @@ DIALECTS: dict[str, Dialect] = {
             "court_level_current",
             "the court's type on file is its latest decision, after any change of type",
             court_level_current=True,
+        ),
+        Dialect(
+            "late_offices",
+            "a few institutions' records offices enter everything 5 to 10 weeks late",
+            late_offices=True,
         ),
         Dialect("other_ids", "identifiers of other shapes (digits, uuids)", id_shape="mixed"),
         Dialect("legacy_export", "Windows-1251, ';', DD.MM.YYYY, 1/0", export_format="legacy"),

@@ -75,11 +75,40 @@ def build_world(
             n = scale.scheme_instances
             inject(planter, max(2, n // 3) if code in FEW else n)
         planter.finish()
+    if (
+        dialect.late_offices
+    ):  # before the hard negatives: a late entry there is not within tolerance
+        _late_records_offices(world, np.random.default_rng([seed, 11]))
     _label_hard_negatives(world, internals["rulebook"])
     _entered_by_extraction(world)
     _sort_by_time(world)
     reshaped_ids(world.tables, world.labels, dialect.id_shape, np.random.default_rng([seed, 9]))
     return world
+
+
+LATE_OFFICE_WEEKS = (5, 10)
+
+
+def _late_records_offices(world: World, rng: np.random.Generator) -> None:
+    """A few records offices enter every record 5 to 10 weeks after the event: a habit no
+    rule book knows. Labelled ``habit``, neither a scheme nor a hard negative: the
+    benchmark of verdicts (benchmarks/learning_from_verdicts.py) counts the cases it makes."""
+    facilities = world.tables["facilities"]["facility_id"].astype(str).to_numpy()
+    chosen = rng.choice(facilities, size=max(2, len(facilities) // 12), replace=False)
+    low, high = (7 * w for w in LATE_OFFICE_WEEKS)
+    for frame in world.tables.values():
+        column = next((c for c in ("facility_id", "to_facility_id") if c in frame.columns), None)
+        if "recorded_at" not in frame.columns or column is None:
+            continue
+        at = frame[column].astype(str).isin(chosen).to_numpy()
+        minutes = np.round(rng.uniform(low, high, int(at.sum())) * 1440)
+        late = pd.to_timedelta(minutes, "min")
+        frame.loc[at, "recorded_at"] = frame.loc[at, "recorded_at"] + late
+    for facility in sorted(chosen):
+        world.label(
+            "habit", "late_records_office", "facility", facility, [],
+            f"the records office enters everything {low} to {high} days after the event",
+        )  # fmt: skip
 
 
 def _entered_by_extraction(world: World) -> None:
