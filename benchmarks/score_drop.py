@@ -39,16 +39,8 @@ def main() -> None:
     print(quality_table(table))
 
 
-def measure(scale: str, seed: int, dialect: str, out: Path) -> dict:
-    import pandas as pd
-
-    from anomaly.contracts.suites import load_contracts
-    from anomaly.contracts.validation import validate_drop
-    from anomaly.evaluation import evaluate
-    from anomaly.ingest.drop_loading import load_drop
-    from anomaly.registry.snapshot import Snapshot, quarantined_subjects
-    from anomaly.rulebook import load_rulebook
-    from anomaly.scoring.case_scoring import score
+def world_drop(scale: str, seed: int, dialect: str, out: Path) -> tuple[Path, Path]:
+    """The drop and labels of a synthetic world in OUT, generated if not there yet."""
     from anomaly.synthetic.drop_writing import write_world
     from anomaly.synthetic.scheme_registry import build_world
 
@@ -56,6 +48,34 @@ def measure(scale: str, seed: int, dialect: str, out: Path) -> dict:
     labels = out / f"{scale}_{dialect}_{seed}_labels.csv"
     if not (drop / "manifest.json").exists():
         write_world(build_world(scale, seed, dialect=dialect), drop, labels)
+    return drop, labels
+
+
+def snapshot_of(loaded, result):
+    """The snapshot the rules read, from a loaded drop and its validation."""
+    from anomaly.registry.snapshot import Snapshot, quarantined_subjects
+    from anomaly.rulebook import load_rulebook
+
+    return Snapshot.of(
+        result.accepted,
+        load_rulebook(),
+        loaded.extracted_at,
+        loaded.missing_optional,
+        result.nulled_cells,
+        quarantined_subjects(result.quarantine),
+    )
+
+
+def measure(scale: str, seed: int, dialect: str, out: Path) -> dict:
+    import pandas as pd
+
+    from anomaly.contracts.suites import load_contracts
+    from anomaly.contracts.validation import validate_drop
+    from anomaly.evaluation import evaluate
+    from anomaly.ingest.drop_loading import load_drop
+    from anomaly.scoring.case_scoring import score
+
+    drop, labels = world_drop(scale, seed, dialect, out)
     figures: dict = {"scale": scale, "dialect": dialect, "seed": seed}
     stage = Stage(figures)
     with stage("load"):
@@ -63,15 +83,7 @@ def measure(scale: str, seed: int, dialect: str, out: Path) -> dict:
     with stage("validate"):
         result = validate_drop(loaded, load_contracts())
     with stage("score"):
-        snapshot = Snapshot.of(
-            result.accepted,
-            load_rulebook(),
-            loaded.extracted_at,
-            loaded.missing_optional,
-            result.nulled_cells,
-            quarantined_subjects(result.quarantine),
-        )
-        scored = score(snapshot)
+        scored = score(snapshot_of(loaded, result))
     evaluation = evaluate(scored.cases, pd.read_csv(labels, dtype=str), scored.flags)
     figures.update(
         rows=sum(o.rows_read for o in result.tables.values()),

@@ -164,6 +164,19 @@ def precision_recall_by_rank(cases: pd.DataFrame, labels: pd.DataFrame) -> pd.Da
     )
 
 
+def catching(cases: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """Which planted instances each case catches: (case_id, instance_id) pairs."""
+    schemes = labels[labels["kind"] == "scheme"].reset_index(drop=True)
+    ranked = cases.reset_index(drop=True)
+    hits = _hits(ranked, schemes)
+    return pd.DataFrame(
+        {
+            "case_id": ranked["case_id"].to_numpy()[hits["case"].to_numpy(dtype=int)],
+            "instance_id": schemes["instance_id"].to_numpy()[hits["instance"].to_numpy(dtype=int)],
+        }
+    )
+
+
 def _hits(
     cases: pd.DataFrame, instances: pd.DataFrame, by_subject: pd.Series | None = None
 ) -> pd.DataFrame:

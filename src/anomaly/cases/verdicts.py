@@ -37,6 +37,9 @@ REASON_CODES = {
     "data_error": "the record is wrong in the registry (a typo, a wrong id, a duplicate)",
     "other": "another reason, said in the text",
 }
+INSTITUTION_REASONS = ("lawful_medical_stay", "entry_delay_office")
+"""Reasons that lie with the institution (its hospital, its records office): a dismissal for
+one of them teaches the rule's weight at that institution, not everywhere (docs/learning.md)."""
 FEEDBACK_COLUMNS = ["case_id", "verdict", "reason", "analyst", "flag_id", "reason_code"]
 
 

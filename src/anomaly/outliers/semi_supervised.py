@@ -9,11 +9,15 @@ features: near a confirmed subject a score rises, near a dismissed one it
 falls, far from both it stays. It works from a single label, where a fully
 supervised detector (XGBOD, say) needs labels on every class and many of them;
 its one weight (``learning.ssdo_alpha``) and its reach (the harmonic mean of
-the distances to the ``learning.ssdo_neighbours``-th neighbour) are in the rule
-book. Deterministic: no random draw.
+the distances to the k-th neighbour, k a tenth of the peer group and at most
+``learning.ssdo_neighbours``) are in the rule book: in a small group one
+verdict reaches the few nearest peers, not half the group. Deterministic: no random draw.
 """
 
 from __future__ import annotations
+
+import contextlib
+import io
 
 import numpy as np
 import pandas as pd
@@ -47,12 +51,13 @@ def with_verdicts(
     judged = verdicts[verdicts.index.isin(x.index)]
     if judged.empty or len(x) < 3:
         return prior
-    from anomatools.models import SSDO
+    with contextlib.redirect_stdout(io.StringIO()):  # it prints that dtaidistance is missing
+        from anomatools.models import SSDO  # (only its dtw metric needs it; euclidean here)
 
     y = pd.Series(0, index=x.index)
     y[judged.index] = np.where(judged.astype(bool), 1, -1)
     model = SSDO(
-        k=min(settings.ssdo_neighbours.value, len(x) - 1),
+        k=max(1, min(settings.ssdo_neighbours.value, len(x) // 10)),
         alpha=settings.ssdo_alpha.value,
         base_detector=_FixedPrior(prior.reindex(x.index).to_numpy(dtype=float)),
     )

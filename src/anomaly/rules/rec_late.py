@@ -8,7 +8,9 @@ staff member who made it.
 
 Lawful explanation checked: a transfer is entered when the convict arrives,
 so its delay counts from ``arrived_on`` (a long journey in transit is not a
-late entry); from ``departed_on`` only while the convict is in transit.
+late entry); from ``departed_on`` only while the convict is in transit. The
+finding names the institution whose office made the entry: for a transfer,
+the receiving one.
 """
 
 from __future__ import annotations
@@ -61,7 +63,9 @@ def check(s: Snapshot) -> Findings:
             + late["recorded_at"].dt.strftime("%Y-%m-%d")
         )
         score = (LATE_BASE + days / 365).clip(upper=1.0)
-        found.append(flags(CODE, table, late, explanation, score=score))
+        # a transfer is entered by the receiving institution's office
+        office = "to_facility_id" if table == "transfers" else "facility_id"
+        found.append(flags(CODE, table, late, explanation, score=score, facility=office))
     return Findings(pd.concat(found, ignore_index=True), none_insufficient())
 
 

@@ -8,10 +8,15 @@ analyst agreed with) is a success, one in a dismissed case (or one an analyst
 disagreed with) a failure. The learned weight is the mean of a Beta
 posterior, deterministic and shrunk towards what is known:
 
-    everywhere:        w_rule = (prior x n_rule + confirmed) / (n_rule + verdicts)
-    at institution f:  w_f    = (w_rule x n_inst + confirmed_f) / (n_inst + verdicts_f)
+    everywhere:        w_rule = (prior x n_rule + confirmed) / (n_rule + confirmed + dismissed)
+    at institution f:  w_f    = (w_rule x n_inst + confirmed_f) / (n_inst + confirmed_f
+                                                                 + dismissed_f)
 
 with ``n_rule`` and ``n_inst`` from the rule book's ``learning`` section. A
+dismissal whose reason lies with the institution (a hospital, a records
+office's habit: ``scope`` "institution") counts at that institution only; any
+other dismissal is about its case and counts for the rule everywhere (and so
+at every institution, through ``w_rule``). A confirmation counts in both. A
 finding's score is then multiplied by ``w / prior`` (``w_f`` where the
 institution has verdicts on the rule, else ``w_rule``), so that every
 unreviewed finding of the rule, or of the rule at that institution, moves with
@@ -32,7 +37,8 @@ import pandas as pd
 
 from anomaly.rulebook import Rulebook
 
-LABEL_COLUMNS = ["case_id", "subject_type", "subject_id", "rule", "facility_id", "confirmed"]
+LABEL_COLUMNS = ["case_id", "subject_type", "subject_id", "rule", "facility_id", "confirmed",
+                 "scope"]  # fmt: skip
 SUBJECT_LABEL_COLUMNS = ["subject_type", "subject_id", "confirmed"]
 WEIGHT_COLUMNS = ["rule", "facility_id", "confirmed", "dismissed", "prior", "weight"]
 EVERYWHERE = ""  # facility_id of a rule's weight at every institution
@@ -70,12 +76,18 @@ def learned_weights(labels: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
     n_rule, n_inst = settings.rule_prior_verdicts.value, settings.institution_prior_verdicts.value
     confirmed = labels["confirmed"].astype(bool)
     counted = labels.assign(confirmed=confirmed.astype(int), dismissed=(~confirmed).astype(int))
-    per_rule = counted.groupby("rule")[["confirmed", "dismissed"]].sum().reset_index()
+    everywhere = counted[counted["scope"].eq("rule")]  # an institution's habit stays there
+    per_rule = everywhere.groupby("rule")[["confirmed", "dismissed"]].sum()
+    per_rule = per_rule.reindex(sorted(set(counted["rule"])), fill_value=0)
+    per_rule = per_rule.rename_axis("rule").reset_index()
     per_rule["prior"] = per_rule["rule"].map(rulebook.strength)
     per_rule["weight"] = _posterior(per_rule, per_rule["prior"], n_rule)
     per_rule["facility_id"] = EVERYWHERE
+    # at an institution: what was confirmed there, and the dismissals its own habits explain
     at = counted.dropna(subset=["facility_id"]).astype({"facility_id": str})
+    at = at.assign(dismissed=at["dismissed"].where(at["scope"].eq("institution"), 0))
     per_place = at.groupby(["rule", "facility_id"])[["confirmed", "dismissed"]].sum().reset_index()
+    per_place = per_place[per_place["confirmed"].add(per_place["dismissed"]).gt(0)]
     per_place["prior"] = per_place["rule"].map(rulebook.strength)
     shrunk_to = per_place["rule"].map(per_rule.set_index("rule")["weight"])
     per_place["weight"] = _posterior(per_place, shrunk_to, n_inst)
