@@ -36,14 +36,14 @@ import pandas as pd
 from score_drop import snapshot_of, world_drop
 
 REVIEW_TOP, REVIEW_SAMPLED = 30, 30
+DIALECTS = ["standard", "hospitals", "late_offices", "mixed_conventions"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="national")
     parser.add_argument("--seeds", type=int, nargs="+", default=[2027])
-    parser.add_argument("--dialects", nargs="+",
-                        default=["standard", "hospitals", "late_offices", "mixed_conventions"])  # fmt: skip
+    parser.add_argument("--dialects", nargs="+", default=DIALECTS)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     rows = [measure(args.scale, seed, d, args.out) for d in args.dialects for seed in args.seeds]
@@ -81,7 +81,10 @@ def measure(scale: str, seed: int, dialect: str, out: Path) -> dict:
         figures |= {f"{key}_{name}": value for key, value in
                     unreviewed_quality(scored, labels, k, reviewed, offices).items()}  # fmt: skip
     figures["weights_learned"] = len(after.learned)
-    print(f"== {scale} / {dialect} / seed {seed}: " + ", ".join(f"{a} {b}" for a, b in figures.items()))
+    print(
+        f"== {scale} / {dialect} / seed {seed}: "
+        + ", ".join(f"{a} {b}" for a, b in figures.items())
+    )
     path = out / "learning_from_verdicts.csv"
     new = not path.exists()
     with path.open("a", newline="") as handle:
@@ -105,12 +108,12 @@ def review(scored, labels, k, offices, rng, store) -> set[str]:
     for case in top + sampled:
         if case in set(hits["case_id"]):
             store.record_verdict(case, "confirmed", analyst="simulated")
-            caught = labels[labels["instance_id"].isin(hits.loc[hits["case_id"].eq(case), "instance_id"])]
+            caught = labels[
+                labels["instance_id"].isin(hits.loc[hits["case_id"].eq(case), "instance_id"])
+            ]
             for finding in _unsupported(scored, case, caught, offices):
-                local = str(finding.facility_id) in offices
-                store.record_verdict(case, "disagree", "" if local else "not part of the scheme",
-                                     "simulated", finding.flag_id,
-                                     "entry_delay_office" if local else "other")  # fmt: skip
+                store.record_verdict(case, "disagree", "", "simulated", finding.flag_id,
+                                     "entry_delay_office")  # fmt: skip
         elif case in at_office:
             store.record_verdict(case, "dismissed", "", "simulated", "", "entry_delay_office")
         else:
@@ -119,24 +122,17 @@ def review(scored, labels, k, offices, rng, store) -> set[str]:
 
 
 def _unsupported(scored, case: str, caught: pd.DataFrame, offices: set[str]) -> list:
-    """The findings of a confirmed case that the schemes it caught do not explain: an
-    analyst reading the case disagrees with them (a record no scheme touched, an
-    outlier finding on another subject, or a late entry at an office that enters
-    everything late, unless the scheme is a back-dated entry)."""
+    """The findings of a confirmed case that the truth shows to be lawful habits: a late
+    entry at an office that enters everything late, unless the scheme caught is a
+    back-dated entry. The analyst disagrees with those and leaves the rest as confirmed."""
     from anomaly.cases.assembly import findings_by_case
     from anomaly.scoring.case_scoring import SUBJECTS
 
     found = findings_by_case(scored.flags, SUBJECTS)
     mine = found[found["case_id"].eq(case)]
-    records = {r for refs in caught["records"] for r in refs.split(";") if r}
-    subject = scored.cases.set_index("case_id").loc[case, ["subject_type", "subject_id"]]
-    own = ((caught["subject_type"] == subject["subject_type"])
-           & (caught["subject_id"] == str(subject["subject_id"]))).any()  # fmt: skip
-    refs = mine["table_name"] + ":" + mine["record_id"]
-    statistical = mine["rule"].str.startswith("STAT-")
     habit = (mine["rule"].eq("REC-LATE") & mine["facility_id"].astype(str).isin(offices)
              & ~caught["code"].eq("backdated_entries").any())  # fmt: skip
-    return list(mine[(~refs.isin(records) & ~(statistical & own)) | habit].itertuples())
+    return list(mine[habit].itertuples())
 
 
 def unreviewed_quality(scored, labels, k, reviewed, offices) -> dict:
@@ -176,7 +172,9 @@ def table(rows: list[dict]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        rises = r["precision_after"] - r["precision_before"] >= 0.05 or r["precision_before"] >= 0.95
+        rises = (
+            r["precision_after"] - r["precision_before"] >= 0.05 or r["precision_before"] >= 0.95
+        )
         met = rises and r["precision_after"] >= r["precision_before"]
         met = met and r["recall_after"] >= r["recall_before"]
         if r["office_false_before"]:
@@ -184,7 +182,8 @@ def table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['dialect']} | {r['seed']} | {r['k']} | {r['precision_before']:.3f} |"
             f" {r['precision_after']:.3f} | {r['recall_before']:.3f} | {r['recall_after']:.3f} |"
-            f" {r['office_false_before']} | {r['office_false_after']} | {'met' if met else 'MISSED'} |"
+            f" {r['office_false_before']} | {r['office_false_after']} |"
+            f" {'met' if met else 'MISSED'} |"
         )
     return "\n".join(lines)
 

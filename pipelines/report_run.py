@@ -17,6 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from anomaly.cases.assembly import findings_by_case
+from anomaly.cases.review_queue import review_queue
 from anomaly.cases.store import CaseStore, RunPlan
 from anomaly.cases.verdicts import read_feedback
 from anomaly.known_failures import retry_transient_only
@@ -58,6 +59,10 @@ def plan_store(settings: RunSettings, run_id: str) -> RunPlan:
     files = RunFiles.of(settings.out)
     write_csv(plan.stored.raised, files.raised_cases)
     write_csv(plan.stored.quiet, files.quiet_cases)
+    watchlist = read_csv(files.watchlist, dtype={"subject_id": str})
+    threshold = load_rulebook(settings.rules).scoring.case_threshold.value
+    queue = review_queue(plan.stored.raised, watchlist, findings, scored["learned"], threshold)
+    write_csv(queue, files.review_queue)
     return plan
 
 
@@ -75,6 +80,7 @@ def write_report(settings: RunSettings, run_id: str) -> Path:
     files = RunFiles.of(settings.out)
     raised = read_csv(files.raised_cases, dtype={"subject_id": str})
     quiet = read_csv(files.quiet_cases, dtype={"subject_id": str})
+    queue = read_csv(files.review_queue, dtype={"subject_id": str})
     inputs = ReportInputs(
         run_id=run_id,
         summary=read_summary(settings.out),
@@ -83,6 +89,8 @@ def write_report(settings: RunSettings, run_id: str) -> Path:
         flags=scored["flags"],
         rule_outcomes=scored["rule_outcomes"],
         insufficient=scored["insufficient"],
+        learned=scored["learned"],
+        queue=queue,
         tables=read_accepted(settings.out),
         rulebook=load_rulebook(settings.rules),
     )

@@ -283,7 +283,8 @@ def feedback(
     verdict: Annotated[
         str,
         typer.Argument(
-            help="On a case: confirmed, dismissed or needs_more; on a finding: agree or disagree."
+            help="On a case: confirmed, dismissed or needs_more; on a finding: agree or disagree;"
+            " withdrawn takes back the analyst's own earlier verdict."
         ),
     ],
     store: Annotated[Path, typer.Option(help="The case store (case_store.duckdb).")],
@@ -303,7 +304,8 @@ def feedback(
     """Record an analyst's verdict on a case, or on one of its findings.
 
     A dismissed case stays quiet until new evidence. A dismissal or a
-    disagreement needs a reason: a code other than ``other``, or words.
+    disagreement needs a reason: a code other than ``other``, or words. The
+    next run learns from it (docs/learning.md); ``withdrawn`` undoes that.
     """
     from anomaly.cases.store import CaseStore
 
@@ -311,6 +313,41 @@ def feedback(
         cases.record_verdict(case, verdict, reason, analyst, finding, code)
     on = f"{case} finding {finding}" if finding else case
     typer.echo(f"{on}: {verdict} recorded in {store}")
+
+
+@app.command("review-queue")
+def review_queue_command(
+    out: Annotated[Path, typer.Argument(help="A run folder (written by anomaly run).")],
+    size: Annotated[int, typer.Option(min=1, help="How many cases to propose.")] = 20,
+    rules: Annotated[
+        Path | None, typer.Option(help="The rule book override the run used, if any.")
+    ] = None,
+) -> None:
+    """Propose the next cases to review, each with why: the top not yet judged, what no
+    verdict has taught yet, scores near the threshold, and a blind sample below it."""
+    from anomaly.cases.assembly import findings_by_case
+    from anomaly.cases.review_queue import review_queue
+    from anomaly.known_failures import OutputError
+    from anomaly.office.files import read_csv
+    from anomaly.rulebook import load_rulebook
+    from anomaly.runs.catalogue import RunFiles
+    from anomaly.runs.folder import read_scored
+    from anomaly.scoring.case_scoring import SUBJECTS
+
+    files = RunFiles.of(out)
+    if not files.raised_cases.exists():
+        raise OutputError(f"{out}: no raised_cases.csv; run `anomaly run` into it first")
+    scored = read_scored(out)
+    queue = review_queue(
+        read_csv(files.raised_cases, dtype={"subject_id": str}),
+        read_csv(files.watchlist, dtype={"subject_id": str}),
+        findings_by_case(scored["flags"], SUBJECTS),
+        scored["learned"],
+        load_rulebook(rules).scoring.case_threshold.value,
+        size,
+    )
+    for row in queue.itertuples():  # case ids only: no person on the console
+        typer.echo(f"{row.position:>3}. {row.case_id}  {row.kind:<9} {row.why}")
 
 
 @app.command()

@@ -242,15 +242,15 @@ class CaseStore:
         for case, flag in self.db.execute(
             "SELECT DISTINCT case_id, flag_id FROM case_findings WHERE list_contains(?, case_id)",
             [named],
-        ).fetchall():
-            findings[case].add(flag)
+        ).fetchall():  # a subject of the watch list (reviewed blind) is known by its findings
+            findings.setdefault(case, set()).add(flag)
         stored = set(self._all_latest_verdicts())
         rows = []
         for row in feedback.itertuples(index=False):
             verdict = checked_verdict(row, findings, self.path)
             if verdict in stored:
                 continue  # the same verdict again (a feedback file applied twice)
-            rows.append([*verdict, evidence[verdict.case_id]])
+            rows.append([*verdict, evidence.get(verdict.case_id, "")])
         return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
 
     def _analysts(self, pending: pd.DataFrame) -> pd.DataFrame:

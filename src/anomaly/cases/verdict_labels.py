@@ -49,7 +49,7 @@ def labels_of(
         f.groupby(["case_id", "rule", "facility_id"], dropna=False)
         .agg(confirmed=("confirmed", "max"), scope=("scope", "min"))  # "institution" < "rule"
         .reset_index()
-        .merge(subjects, on="case_id", how="inner")
+        .merge(subjects, on="case_id", how="left")  # a watch-list subject has no case row
     )
     judged = pd.DataFrame(
         {"case_id": list(case_label), "confirmed": [c for c, _ in case_label.values()]}

@@ -55,6 +55,8 @@ class ReportInputs:
     flags: pd.DataFrame
     rule_outcomes: pd.DataFrame
     insufficient: pd.DataFrame
+    learned: pd.DataFrame  # what the verdicts taught (learned_weights.csv)
+    queue: pd.DataFrame  # what to review next (review_queue.csv)
     tables: dict[str, pd.DataFrame]  # accepted tables
     rulebook: Rulebook
 
@@ -109,9 +111,33 @@ def _context(inputs: ReportInputs) -> dict[str, Any]:
         "region_figure": figures.flags_per_thousand(by_region, "Findings per 1,000 convicts"),
         "heat_figure": figures.rule_heat_map(heat, "Findings by institution and rule"),
         "region_table": by_region.round(1).sort_values(ascending=False).to_dict(),
+        "learned": _lessons(inputs.learned),
+        "queue": _records(inputs.queue),
         "rule_pages": _rule_pages(),
         "rules": RULES_BY_CODE,  # statement and legal basis beside each rule's outcome
     }  # fmt: skip
+
+
+def _lessons(learned: pd.DataFrame) -> list[str]:
+    """What the verdicts taught, one sentence per rule (everywhere) and rule at an institution,
+    the largest change first: "REC-LATE at institution X: 0 of 7 confirmed; weight 0.90 ->
+    0.23; 214 unreviewed cases moved down, 3 up"."""
+    if learned.empty:
+        return []
+    rows = learned.assign(change=(learned["weight"] - learned["prior"]).abs())
+    lines = []
+    for r in rows.sort_values(["change", "rule"], ascending=[False, True]).itertuples():
+        place = (
+            f" at institution {r.facility_id}"
+            if isinstance(r.facility_id, str) and r.facility_id
+            else " everywhere"
+        )
+        judged = int(r.confirmed) + int(r.dismissed)
+        lines.append(
+            f"{r.rule}{place}: {int(r.confirmed)} of {judged} confirmed; weight {r.prior:.2f} -> "
+            f"{r.weight:.2f}; {int(r.moved_down)} unreviewed cases moved down, {int(r.moved_up)} up"
+        )
+    return lines
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -89,7 +89,7 @@ def learned_weights(labels: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
     per_place = at.groupby(["rule", "facility_id"])[["confirmed", "dismissed"]].sum().reset_index()
     per_place = per_place[per_place["confirmed"].add(per_place["dismissed"]).gt(0)]
     per_place["prior"] = per_place["rule"].map(rulebook.strength)
-    shrunk_to = per_place["rule"].map(per_rule.set_index("rule")["weight"])
+    shrunk_to = per_place["rule"].map(per_rule.set_index("rule")["weight"]).astype(float)
     per_place["weight"] = _posterior(per_place, shrunk_to, n_inst)
     weights = pd.concat([per_rule, per_place], ignore_index=True)[WEIGHT_COLUMNS]
     weights["weight"] = weights["weight"].round(4)
@@ -115,8 +115,9 @@ def relearned(flags: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
 
 def _posterior(counts: pd.DataFrame, prior: pd.Series, strength: float) -> pd.Series:
     """The mean of Beta(prior x strength + confirmed, (1 - prior) x strength + dismissed)."""
-    verdicts = counts["confirmed"] + counts["dismissed"]
-    return (prior * strength + counts["confirmed"]) / (strength + verdicts)
+    confirmed = counts["confirmed"].astype(float)
+    verdicts = confirmed + counts["dismissed"].astype(float)
+    return (prior.astype(float) * strength + confirmed) / (strength + verdicts)
 
 
 def what_moved(
