@@ -83,10 +83,12 @@ def run_with(store: CaseStore, run: str) -> tuple[str, pd.DataFrame]:
     case = case_id("convict", "A")
     cases = pd.DataFrame([{"case_id": case, "subject_type": "convict", "subject_id": "A",
                            "risk_score": 0.6, "rank": 1, "rules": "REC-LATE;VIS-KIN",
-                           "evidence": "visit_logs:V1;visit_logs:V2", "summary": "..."}])  # fmt: skip
+                           "evidence": "visit_logs:V1;visit_logs:V2",
+                           "summary": "..."}])  # fmt: skip
     findings = pd.DataFrame({"case_id": case, "flag_id": ["F-1", "F-2"],
                              "rule": ["REC-LATE", "VIS-KIN"], "table_name": "visit_logs",
-                             "record_id": ["V1", "V2"], "facility_id": "F1", "score": 0.6})  # fmt: skip
+                             "record_id": ["V1", "V2"], "facility_id": "F1",
+                             "score": 0.6})  # fmt: skip
     store.record_run(cases, run, pd.Timestamp("2026-01-01"), findings=findings)
     return case, cases
 
