@@ -26,14 +26,13 @@ Targets (issue 15): precision@K rises by at least 0.05 where it was below
 from __future__ import annotations
 
 import argparse
-import csv
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from score_drop import snapshot_of, world_drop
+from score_drop import append_figures, snapshot_of, world_drop
 
 REVIEW_TOP, REVIEW_SAMPLED = 30, 30
 DIALECTS = ["standard", "hospitals", "late_offices", "mixed_conventions"]
@@ -85,13 +84,7 @@ def measure(scale: str, seed: int, dialect: str, out: Path) -> dict:
         f"== {scale} / {dialect} / seed {seed}: "
         + ", ".join(f"{a} {b}" for a, b in figures.items())
     )
-    path = out / "learning_from_verdicts.csv"
-    new = not path.exists()
-    with path.open("a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(figures))
-        if new:
-            writer.writeheader()
-        writer.writerow(figures)
+    append_figures(out / "learning_from_verdicts.csv", figures)
     return figures
 
 
@@ -104,14 +97,16 @@ def review(scored, labels, k, offices, rng, store) -> set[str]:
     rest = list(ranked["case_id"].iloc[REVIEW_TOP:k])
     sampled = list(rng.choice(rest, size=min(REVIEW_SAMPLED, len(rest)), replace=False))
     hits = catching(ranked, labels)
-    at_office = _cases_at(scored, offices)
+    found = _findings(scored)
+    at_office = _cases_at(found, offices)
+    true_cases = set(hits["case_id"])
     for case in top + sampled:
-        if case in set(hits["case_id"]):
+        if case in true_cases:
             store.record_verdict(case, "confirmed", analyst="simulated")
             caught = labels[
                 labels["instance_id"].isin(hits.loc[hits["case_id"].eq(case), "instance_id"])
             ]
-            for finding in _unsupported(scored, case, caught, offices):
+            for finding in _unsupported(found, case, caught, offices):
                 store.record_verdict(case, "disagree", "", "simulated", finding.flag_id,
                                      "entry_delay_office")  # fmt: skip
         elif case in at_office:
@@ -121,14 +116,10 @@ def review(scored, labels, k, offices, rng, store) -> set[str]:
     return set(top + sampled)
 
 
-def _unsupported(scored, case: str, caught: pd.DataFrame, offices: set[str]) -> list:
+def _unsupported(found: pd.DataFrame, case: str, caught: pd.DataFrame, offices: set[str]) -> list:
     """The findings of a confirmed case that the truth shows to be lawful habits: a late
     entry at an office that enters everything late, unless the scheme caught is a
     back-dated entry. The analyst disagrees with those and leaves the rest as confirmed."""
-    from anomaly.cases.assembly import findings_by_case
-    from anomaly.scoring.case_scoring import SUBJECTS
-
-    found = findings_by_case(scored.flags, SUBJECTS)
     mine = found[found["case_id"].eq(case)]
     habit = (mine["rule"].eq("REC-LATE") & mine["facility_id"].astype(str).isin(offices)
              & ~caught["code"].eq("backdated_entries").any())  # fmt: skip
@@ -149,18 +140,20 @@ def unreviewed_quality(scored, labels, k, reviewed, offices) -> dict:
     return {
         "precision": round(top_hits["case_id"].nunique() / max(len(top), 1), 3),
         "recall": round(len(set(top_hits["instance_id"]) & planted) / max(len(planted), 1), 3),
-        "office_false": len(false & _cases_at(scored, offices)),
+        "office_false": len(false & _cases_at(_findings(scored), offices)),
     }
 
 
-def _cases_at(scored, offices: set[str]) -> set[str]:
-    """Cases with a finding at one of ``offices``, or about one of them."""
+def _findings(scored) -> pd.DataFrame:
+    """Each finding of a scored run with its case (computed once per ranking)."""
     from anomaly.cases.assembly import findings_by_case
     from anomaly.scoring.case_scoring import SUBJECTS
 
-    if not offices:
-        return set()
-    found = findings_by_case(scored.flags, SUBJECTS)
+    return findings_by_case(scored.flags, SUBJECTS)
+
+
+def _cases_at(found: pd.DataFrame, offices: set[str]) -> set[str]:
+    """Cases with a finding at one of ``offices``."""
     return set(found.loc[found["facility_id"].astype(str).isin(offices), "case_id"])
 
 

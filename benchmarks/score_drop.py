@@ -104,14 +104,18 @@ def measure(scale: str, seed: int, dialect: str, out: Path) -> dict:
         print(f"{key:>24}: {value}")
     target = "met" if figures["score_wall_s"] < 60 else "MISSED"
     print(f"Scoring target (< 60 s at national scale): {target}\n")
-    path = out / "score_drop.csv"
+    append_figures(out / "score_drop.csv", figures)
+    return figures
+
+
+def append_figures(path: Path, figures: dict) -> None:
+    """One row of figures appended to a CSV, its header written first if it is new."""
     new = not path.exists()
     with path.open("a", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(figures))
         if new:
             writer.writeheader()
         writer.writerow(figures)
-    return figures
 
 
 def quality_table(rows: list[dict]) -> str:
