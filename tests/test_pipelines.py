@@ -90,7 +90,9 @@ def test_the_next_run_learns_from_the_dismissal_and_proposes_what_to_review(two_
     root, _, _, dismissed = two_runs
     first = read_csv(root / "run1" / "cases.csv", dtype={"subject_id": str})
     assert first["unlearned_rank"].tolist() == first["rank"].tolist()  # nothing to learn yet
-    learned = read_csv(root / "run2" / "learned_weights.csv", dtype={"facility_id": str})
+    learned = read_csv(
+        root / "run2" / "learned_weights.csv", dtype={"facility_id": str, "like": str}
+    )
     rules = set(first.loc[first["case_id"].eq(dismissed), "rules"].iloc[0].split(";"))
     everywhere = learned[learned["facility_id"].isna()].set_index("rule")
     taught = everywhere.loc[sorted(rules & set(everywhere.index))]

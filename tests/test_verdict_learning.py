@@ -11,7 +11,12 @@ from anomaly.cases.review_queue import review_queue
 from anomaly.cases.store import CaseStore
 from anomaly.outliers.semi_supervised import with_verdicts
 from anomaly.rulebook import load_rulebook
-from anomaly.scoring.verdict_learning import EVERYWHERE, learned_weights, relearned
+from anomaly.scoring.verdict_learning import (
+    EVERYWHERE,
+    borrowed_weights,
+    learned_weights,
+    relearned,
+)
 
 RULEBOOK = load_rulebook()
 
@@ -28,6 +33,36 @@ def weight(weights: pd.DataFrame, rule: str, facility: str = EVERYWHERE) -> floa
     row = weights[weights["rule"].eq(rule) & weights["facility_id"].eq(facility)]
     assert len(row) == 1, f"no weight for {rule} at {facility!r}"
     return float(row["weight"].iloc[0])
+
+
+def firing(rule: str, **per_1000: float) -> pd.DataFrame:
+    """A firing table (rule_health.firing_by_institution) with these rates per institution."""
+    return pd.DataFrame([{"rule": rule, "facility_id": f, "records": 1000, "flagged": r,
+                          "per_1000": r} for f, r in per_1000.items()])  # fmt: skip
+
+
+def test_a_habit_is_lent_to_the_institutions_that_fire_like_it():
+    """An office dismissed for its late entries lends its weight to the unreviewed offices where
+    REC-LATE fires as often, not to the ordinary ones nor to a confirmed one."""
+    taught = labels(("REC-LATE", "F1", False, "institution"), ("REC-LATE", "F1", False,
+                    "institution"), ("REC-LATE", "F9", True, "rule"))  # fmt: skip
+    weights = learned_weights(taught, RULEBOOK)
+    rates = firing("REC-LATE", F1=950, F2=900, F3=12, F4=8, F5=15, F6=400, F9=30, F7=0)
+    lent = borrowed_weights(weights, rates)
+    lender = weight(weights, "REC-LATE", "F1")
+    assert weight(lent, "REC-LATE", "F2") == pytest.approx(lender)
+    assert weight(lent, "REC-LATE", "F6") == pytest.approx(lender)  # log(401) nearer log(951)
+    assert set(lent.loc[lent["like"].eq("F1"), "facility_id"]) == {"F2", "F6"}
+    assert weight(lent, "REC-LATE", "F9") == weight(weights, "REC-LATE", "F9")  # its own verdict
+    assert not lent["facility_id"].isin(["F3", "F4", "F5", "F7"]).any()
+    assert lent.loc[lent["facility_id"].eq("F2"), "per_1000"].iloc[0] == 900
+
+
+def test_without_an_institutions_habit_nothing_is_lent():
+    """Dismissals about their cases teach the rule everywhere; no institution lends a habit."""
+    weights = learned_weights(labels(("REC-LATE", "F1", False, "rule")), RULEBOOK)
+    lent = borrowed_weights(weights, firing("REC-LATE", F1=950, F2=900, F3=10))
+    assert lent.equals(weights)
 
 
 def test_an_institutions_habit_teaches_that_institution_only():

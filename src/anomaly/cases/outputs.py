@@ -12,7 +12,9 @@ rule_outcomes.csv          per rule: ran or not (and why), flags, subjects, heal
                            same run gives the same bytes)
 insufficient_data.csv      subjects a rule could not judge, with the reason
 learned_weights.csv        per rule, everywhere and per institution: verdicts confirmed and
-                           dismissed, weight before and learned, unreviewed cases moved
+                           dismissed, weight before and learned, unreviewed cases moved;
+                           like: the institution whose habit an unreviewed one borrowed,
+                           per_1000: the rule's firing rate at the institution
 """
 
 from __future__ import annotations

@@ -84,6 +84,9 @@ def _untaught(open_cases: pd.DataFrame, findings: pd.DataFrame, learned: pd.Data
     taught = learned[learned["confirmed"].add(learned["dismissed"]).gt(0)]
     rules = set(taught.loc[taught["facility_id"].fillna("").eq(""), "rule"])
     places = set(zip(taught["rule"], taught["facility_id"].fillna("").astype(str), strict=True))
+    lent = learned[learned.get("like", pd.Series("", index=learned.index)).fillna("").ne("")]
+    keys = zip(lent["rule"], lent["facility_id"].astype(str), strict=True)
+    lenders = dict(zip(keys, lent["like"], strict=True))
     mine = findings[findings["case_id"].isin(set(open_cases["case_id"]))]
     by_case = mine.groupby("case_id")[["rule", "facility_id"]]
     pairs = {case: list(zip(g["rule"], g["facility_id"].fillna("").astype(str), strict=True))
@@ -97,5 +100,7 @@ def _untaught(open_cases: pd.DataFrame, findings: pd.DataFrame, learned: pd.Data
                 break
             if place and (rule, place) not in places and (rule, place) not in seen:
                 seen.add((rule, place))
-                yield row, f"no verdict yet on {rule} at institution {place}"
+                lender = lenders.get((rule, place))
+                borrowed = f" (it borrowed the habit of institution {lender})" if lender else ""
+                yield row, f"no verdict yet on {rule} at institution {place}{borrowed}"
                 break

@@ -133,8 +133,13 @@ def _lessons(learned: pd.DataFrame) -> list[str]:
             else " everywhere"
         )
         judged = int(r.confirmed) + int(r.dismissed)
+        taught = (
+            f"no verdict; fires at {r.per_1000:g} per 1,000 records, like institution {r.like}"
+            if isinstance(r.like, str) and r.like
+            else f"{int(r.confirmed)} of {judged} confirmed"
+        )
         lines.append(
-            f"{r.rule}{place}: {int(r.confirmed)} of {judged} confirmed; weight {r.prior:.2f} -> "
+            f"{r.rule}{place}: {taught}; weight {r.prior:.2f} -> "
             f"{r.weight:.2f}; {int(r.moved_down)} unreviewed cases moved down, {int(r.moved_up)} up"
         )
     return lines

@@ -91,7 +91,7 @@ def read_scored(out: Path | str) -> dict[str, pd.DataFrame]:
                                                        "staff_id": str, "facility_id": str}),
         "rule_outcomes": read_csv(files.rule_outcomes),
         "insufficient": read_csv(files.insufficient, dtype=str),
-        "learned": read_csv(files.learned_weights, dtype={"facility_id": str}),
+        "learned": read_csv(files.learned_weights, dtype={"facility_id": str, "like": str}),
     }  # fmt: skip
 
 

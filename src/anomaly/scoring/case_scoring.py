@@ -17,8 +17,15 @@ from anomaly.rules import RULES
 from anomaly.rules.rule import FLAG_COLUMNS
 from anomaly.scoring.finding_recency import weighed_by_age
 from anomaly.scoring.rule_engine import RuleRun, run_rules
-from anomaly.scoring.rule_health import damped, rule_health
-from anomaly.scoring.verdict_learning import VerdictLabels, learned_weights, relearned, what_moved
+from anomaly.scoring.rule_health import damped, firing_by_institution, rule_health
+from anomaly.scoring.verdict_learning import (
+    VerdictLabels,
+    borrowed_weights,
+    habit_rules,
+    learned_weights,
+    relearned,
+    what_moved,
+)
 
 SUBJECTS = {**{r.code: r.subject for r in RULES}, **{d.code: d.subject for d in DETECTORS}}
 
@@ -57,6 +64,9 @@ def score_rule_run(
     ran_rules = tuple(r for r in RULES if r.code in ran)
     health = rule_health(snapshot, rules.flags, ran_rules)
     weights = learned_weights(verdicts.findings, snapshot.rulebook)
+    if habits := habit_rules(weights):
+        habit_ran = tuple(r for r in ran_rules if r.code in habits)
+        weights = borrowed_weights(weights, firing_by_institution(snapshot, rules.flags, habit_ran))
     found = relearned(damped(weighed_by_age(snapshot, rules.flags), health), weights)
     parts = [f for f in (found, statistical) if len(f)]
     columns = [*FLAG_COLUMNS, "unlearned_score"]

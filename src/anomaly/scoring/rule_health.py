@@ -33,6 +33,7 @@ HEALTH_COLUMNS = [
     "damping",
     "health",
 ]
+FIRING_COLUMNS = ["rule", "facility_id", "records", "flagged", "per_1000"]
 
 
 def rule_health(snapshot: Snapshot, flags: pd.DataFrame, rules: tuple[Rule, ...]) -> pd.DataFrame:
@@ -57,7 +58,34 @@ def damped(flags: pd.DataFrame, health: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _health(snapshot: Snapshot, places: _Places, mine: pd.DataFrame, rule: Rule) -> dict | None:
+def firing_by_institution(
+    snapshot: Snapshot, flags: pd.DataFrame, rules: tuple[Rule, ...]
+) -> pd.DataFrame:
+    """Per rule and institution with enough records judged (``min_institution_records``):
+    the records the rule judged there, how many it flagged and the rate per 1,000
+    (FIRING_COLUMNS). What an institution's habit looks like to the learning of
+    verdicts (``scoring.verdict_learning.borrowed_weights``)."""
+    places = _Places(snapshot)
+    parts = []
+    for rule in rules:
+        judged = _judged(snapshot, places, flags[flags["rule"].eq(rule.code)], rule)
+        if judged is None:
+            continue
+        _, flagged, eligible, hits = judged
+        parts.append(pd.DataFrame({
+            "rule": rule.code, "facility_id": eligible.index.astype(str),
+            "records": eligible.to_numpy(), "flagged": hits.to_numpy(),
+        }))  # fmt: skip
+    if not parts:
+        return pd.DataFrame(columns=FIRING_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    out["per_1000"] = (1000 * out["flagged"] / out["records"]).round(2)
+    return out[FIRING_COLUMNS]
+
+
+def _judged(snapshot: Snapshot, places: _Places, mine: pd.DataFrame, rule: Rule):
+    """The records a rule judged: population, flagged records (with their institution),
+    records per eligible institution and flagged records there; None if it judged none."""
     tables = [t for t in rule.judges or rule.tables[:1] if snapshot.has(t)]
     if not tables:
         return None
@@ -65,12 +93,21 @@ def _health(snapshot: Snapshot, places: _Places, mine: pd.DataFrame, rule: Rule)
     flagged = mine[mine["table"].isin(tables)].drop_duplicates(["table", "record_id"])
     flagged = flagged.assign(institution=places.of(flagged))
     by_place = pd.concat([places.counts(t) for t in tables]).groupby(level=0).sum()
+    minimum = int(snapshot.rulebook.rule_health.min_institution_records.value)
+    eligible = by_place[by_place >= minimum]
+    hits = flagged["institution"].value_counts().reindex(eligible.index, fill_value=0)
+    return population, flagged, eligible, hits
+
+
+def _health(snapshot: Snapshot, places: _Places, mine: pd.DataFrame, rule: Rule) -> dict | None:
+    judged = _judged(snapshot, places, mine, rule)
+    if judged is None:
+        return None
+    population, flagged, eligible, hits = judged
     p = snapshot.rulebook.rule_health
     expected = float(p.expected_per_1000.value)
     alarm = expected * float(p.over_firing_factor.value)
     rate = 1000 * len(flagged) / population if population else 0.0
-    eligible = by_place[by_place >= int(p.min_institution_records.value)]
-    hits = flagged["institution"].value_counts().reindex(eligible.index, fill_value=0)
     over = int((1000 * hits / eligible > alarm).sum()) if len(eligible) else 0
     spread = over / len(eligible) if len(eligible) else 0.0
     damping, health = 1.0, f"{rate:.1f} per 1,000 records, below the alarm rate {alarm:g}"

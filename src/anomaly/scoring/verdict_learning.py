@@ -40,7 +40,8 @@ from anomaly.rulebook import Rulebook
 LABEL_COLUMNS = ["case_id", "subject_type", "subject_id", "rule", "facility_id", "confirmed",
                  "scope"]  # fmt: skip
 SUBJECT_LABEL_COLUMNS = ["subject_type", "subject_id", "confirmed"]
-WEIGHT_COLUMNS = ["rule", "facility_id", "confirmed", "dismissed", "prior", "weight"]
+WEIGHT_COLUMNS = ["rule", "facility_id", "confirmed", "dismissed", "prior", "weight", "like",
+                  "per_1000"]  # fmt: skip
 EVERYWHERE = ""  # facility_id of a rule's weight at every institution
 
 
@@ -91,9 +92,66 @@ def learned_weights(labels: pd.DataFrame, rulebook: Rulebook) -> pd.DataFrame:
     per_place["prior"] = per_place["rule"].map(rulebook.strength)
     shrunk_to = per_place["rule"].map(per_rule.set_index("rule")["weight"]).astype(float)
     per_place["weight"] = _posterior(per_place, shrunk_to, n_inst)
-    weights = pd.concat([per_rule, per_place], ignore_index=True)[WEIGHT_COLUMNS]
+    weights = pd.concat([per_rule, per_place], ignore_index=True)
+    weights = weights.assign(like="", per_1000=np.nan)[WEIGHT_COLUMNS]
     weights["weight"] = weights["weight"].round(4)
     return weights.sort_values(["rule", "facility_id"], kind="stable").reset_index(drop=True)
+
+
+def habit_rules(weights: pd.DataFrame) -> set[str]:
+    """The rules that verdicts dismissed at an institution for its own habits."""
+    places = weights[weights["facility_id"].ne(EVERYWHERE)]
+    return set(places.loc[places["dismissed"].gt(0), "rule"])
+
+
+def borrowed_weights(weights: pd.DataFrame, firing: pd.DataFrame) -> pd.DataFrame:
+    """``weights`` with the lesson of an institution's habit lent to the institutions where the
+    rule fires like it, and where no verdict has been recorded on the rule.
+
+    A records office that enters everything late makes the rule fire on most of its
+    records; so does the next such office, which no analyst has reviewed yet. Per rule
+    with an institution-scoped dismissal: each institution is placed by its firing rate
+    (``firing``: ``rule_health.firing_by_institution``; log of 1 + the rate per 1,000),
+    beside the institutions whose verdicts dismissed the rule there (the habits), the
+    institutions whose verdicts only confirmed it, and the median institution (most
+    institutions keep the law). An unreviewed institution nearer a habit than any of the
+    others takes that habit's learned weight, and names it (``like``). Ties stay
+    unlearned. An analyst who confirms a finding there stops the loan: the institution
+    then has verdicts of its own."""
+    rules = habit_rules(weights)
+    if not rules or firing.empty:
+        return weights
+    lent = [_lent(weights[weights["rule"].eq(r)], firing[firing["rule"].eq(r)]) for r in rules]
+    rates = firing.set_index(["rule", "facility_id"])["per_1000"]
+    out = pd.concat([weights, *lent], ignore_index=True)
+    at = pd.MultiIndex.from_arrays([out["rule"], out["facility_id"].astype(str)])
+    out["per_1000"] = rates.reindex(at).to_numpy()
+    return out.sort_values(["rule", "facility_id"], kind="stable").reset_index(drop=True)
+
+
+def _lent(weights: pd.DataFrame, firing: pd.DataFrame) -> pd.DataFrame:
+    """One rule's borrowed rows (WEIGHT_COLUMNS)."""
+    place = np.log1p(firing.set_index("facility_id")["per_1000"].astype(float))
+    judged = weights[
+        weights["facility_id"].ne(EVERYWHERE) & weights["facility_id"].isin(place.index)
+    ]
+    habits = judged[judged["dismissed"].gt(0)]
+    if habits.empty:
+        return pd.DataFrame(columns=WEIGHT_COLUMNS)
+    lawful = np.append(place[judged.loc[judged["dismissed"].eq(0), "facility_id"]].to_numpy(),
+                       place.median())  # fmt: skip
+    habit_at = place[habits["facility_id"]].to_numpy()
+    open_places = place[~place.index.isin(judged["facility_id"]) & place.gt(0)]
+    to_habit = np.abs(open_places.to_numpy()[:, None] - habit_at[None, :])
+    to_lawful = np.abs(open_places.to_numpy()[:, None] - lawful[None, :]).min(axis=1)
+    nearest = to_habit.argmin(axis=1)
+    lends = to_habit.min(axis=1) < to_lawful
+    like = habits.iloc[nearest[lends]]
+    return pd.DataFrame({
+        "rule": like["rule"].to_numpy(), "facility_id": open_places.index[lends].astype(str),
+        "confirmed": 0, "dismissed": 0, "prior": like["prior"].to_numpy(),
+        "weight": like["weight"].to_numpy(), "like": like["facility_id"].to_numpy(),
+    })  # fmt: skip
 
 
 def relearned(flags: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
