@@ -44,12 +44,15 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[2027])
     parser.add_argument("--dialects", nargs="+", default=DIALECTS)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--sampled", type=int, default=REVIEW_SAMPLED,
+                        help="verdicts drawn from the rest of the top K")  # fmt: skip
     args = parser.parse_args()
-    rows = [measure(args.scale, seed, d, args.out) for d in args.dialects for seed in args.seeds]
+    rows = [measure(args.scale, seed, d, args.out, args.sampled)
+            for d in args.dialects for seed in args.seeds]  # fmt: skip
     print(table(rows))
 
 
-def measure(scale: str, seed: int, dialect: str, out: Path) -> dict:
+def measure(scale: str, seed: int, dialect: str, out: Path, sampled: int = REVIEW_SAMPLED) -> dict:
     from anomaly.cases.assembly import findings_by_case
     from anomaly.cases.store import CaseStore
     from anomaly.contracts.suites import load_contracts
@@ -69,13 +72,18 @@ def measure(scale: str, seed: int, dialect: str, out: Path) -> dict:
         store = CaseStore(Path(folder) / "case_store.duckdb")
         store.record_run(before.cases, "first", pd.Timestamp("2026-12-01"), None,
                          findings_by_case(before.flags, SUBJECTS))  # fmt: skip
-        reviewed = review(before, labels, k, offices, np.random.default_rng(seed), store)
+        rng = np.random.default_rng(seed)
+        reviewed = review(before, labels, k, offices, rng, store, sampled)
         verdicts = store.verdict_labels("second")
         store.close()
     after = score(snapshot, verdicts)
     seconds = time.perf_counter() - began
+    from anomaly.evaluation import catching
+
+    dismissed = len(reviewed - set(catching(before.cases, labels)["case_id"]))
     figures = {"scale": scale, "dialect": dialect, "seed": seed, "k": k,
-               "verdicts": len(reviewed), "seconds": round(seconds, 1)}  # fmt: skip
+               "verdicts": len(reviewed), "dismissed": dismissed,
+               "seconds": round(seconds, 1)}  # fmt: skip
     for name, scored in (("before", before), ("after", after)):
         figures |= {f"{key}_{name}": value for key, value in
                     unreviewed_quality(scored, labels, k, reviewed, offices).items()}  # fmt: skip
@@ -88,19 +96,20 @@ def measure(scale: str, seed: int, dialect: str, out: Path) -> dict:
     return figures
 
 
-def review(scored, labels, k, offices, rng, store) -> set[str]:
-    """The simulated analyst's 60 verdicts, recorded in ``store``; return the reviewed case ids."""
+def review(scored, labels, k, offices, rng, store, sampled: int = REVIEW_SAMPLED) -> set[str]:
+    """The simulated analyst's verdicts (the top 30 and ``sampled`` more from the rest of the
+    top K), recorded in ``store``; return the reviewed case ids."""
     from anomaly.evaluation import catching
 
     ranked = scored.cases.sort_values("rank")
     top = list(ranked["case_id"].head(REVIEW_TOP))
     rest = list(ranked["case_id"].iloc[REVIEW_TOP:k])
-    sampled = list(rng.choice(rest, size=min(REVIEW_SAMPLED, len(rest)), replace=False))
+    drawn = list(rng.choice(rest, size=min(sampled, len(rest)), replace=False))
     hits = catching(ranked, labels)
     found = _findings(scored)
     at_office = _cases_at(found, offices)
     true_cases = set(hits["case_id"])
-    for case in top + sampled:
+    for case in top + drawn:
         if case in true_cases:
             store.record_verdict(case, "confirmed", analyst="simulated")
             caught = labels[
@@ -113,7 +122,7 @@ def review(scored, labels, k, offices, rng, store) -> set[str]:
             store.record_verdict(case, "dismissed", "", "simulated", "", "entry_delay_office")
         else:
             store.record_verdict(case, "dismissed", "no planted scheme", "simulated")
-    return set(top + sampled)
+    return set(top + drawn)
 
 
 def _unsupported(found: pd.DataFrame, case: str, caught: pd.DataFrame, offices: set[str]) -> list:
@@ -160,9 +169,9 @@ def _cases_at(found: pd.DataFrame, offices: set[str]) -> set[str]:
 def table(rows: list[dict]) -> str:
     """The before/after table, as Markdown, with whether each row meets the targets."""
     lines = [
-        "| dialect | seed | K | precision@K before | after | recall@K before | after"
-        " | late-office false cases before | after | targets |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| dialect | seed | K | verdicts (dismissed) | precision@K before | after"
+        " | recall@K before | after | late-office false cases before | after | targets |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         rises = (
@@ -173,7 +182,8 @@ def table(rows: list[dict]) -> str:
         if r["office_false_before"]:
             met = met and r["office_false_after"] <= r["office_false_before"] / 2
         lines.append(
-            f"| {r['dialect']} | {r['seed']} | {r['k']} | {r['precision_before']:.3f} |"
+            f"| {r['dialect']} | {r['seed']} | {r['k']} | {r['verdicts']} ({r['dismissed']}) |"
+            f" {r['precision_before']:.3f} |"
             f" {r['precision_after']:.3f} | {r['recall_before']:.3f} | {r['recall_after']:.3f} |"
             f" {r['office_false_before']} | {r['office_false_after']} |"
             f" {'met' if met else 'MISSED'} |"
