@@ -32,8 +32,10 @@ CASE_COLUMNS = [
     "summary",
     "findings",
 ]
-SUBJECT_COLUMN = {"convict": "convict_id", "staff": "staff_id", "facility": "facility_id"}
-NOUN = {"convict": "Convict", "staff": "Staff member", "facility": "Institution"}
+SUBJECT_COLUMN = {"convict": "convict_id", "staff": "staff_id", "facility": "facility_id",
+                  "person": "record_id"}  # a person's findings flag the person's own row
+NOUN = {"convict": "Convict", "staff": "Staff member", "facility": "Institution",
+        "person": "Person"}  # fmt: skip
 
 
 def assemble_cases(flags: pd.DataFrame, subjects: dict[str, str]) -> pd.DataFrame:

@@ -70,7 +70,8 @@ def case_timeline(
     ax.set_yticks(range(len(TIMELINE_ROWS)), [r[2] for r in TIMELINE_ROWS])
     ax.set_ylim(-0.7, len(TIMELINE_ROWS) - 0.3)
     ax.grid(axis="x", alpha=0.3)
-    noun = {"convict": "convict", "staff": "staff member", "facility": "institution"}[subject_type]
+    noun = {"convict": "convict", "staff": "staff member", "facility": "institution",
+            "person": "person"}[subject_type]  # fmt: skip
     ax.set_title(f"Records of {noun} {subject_id} (red: cited by the case)", fontsize=9)
     return _png(fig)
 
@@ -80,6 +81,8 @@ def _belongs(frame: pd.DataFrame, subject_type: str, subject_id: str) -> pd.Seri
         return frame["convict_id"].astype(str).eq(subject_id)
     if subject_type == "facility":
         columns = [c for c in ("facility_id", "to_facility_id", "from_facility_id") if c in frame]
+    elif subject_type == "person":
+        columns = [c for c in ("visitor_person_id", "person_id") if c in frame]
     else:
         columns = [c for c in ("decided_by", "logged_by") if c in frame]
     return frame[columns].astype(str).eq(subject_id).any(axis=1)

@@ -28,7 +28,8 @@ from anomaly.registry.id_codes import among
 from anomaly.registry.snapshot import Snapshot
 from anomaly.rules.rule import INSUFFICIENT_COLUMNS, Rule, insufficient
 
-SUBJECT_COLUMNS = {"convict": "convict_id", "staff": "staff_id", "facility": "facility_id"}
+SUBJECT_COLUMNS = {"convict": "convict_id", "staff": "staff_id", "facility": "facility_id",
+                   "person": "person_id"}  # fmt: skip
 MASTER_TABLES = {"regions", "facilities", "staff", "convicts", "persons"}
 
 
@@ -108,6 +109,8 @@ def quarantined_for(rule: Rule, snapshot: Snapshot) -> pd.DataFrame:
     held = snapshot.quarantined
     held = held[held["table"].isin(_needs_complete(rule))]
     column = SUBJECT_COLUMNS[rule.subject]
+    if column not in held.columns:  # the quarantine keeps convict, institution and staff cells
+        return pd.DataFrame(columns=INSUFFICIENT_COLUMNS)
     held = held.dropna(subset=[column])
     if held.empty:
         return pd.DataFrame(columns=INSUFFICIENT_COLUMNS)
@@ -140,7 +143,8 @@ def weighed_for_gaps(
         return flags, gaps
     spreading = pd.concat([nulled.loc[nulled["spreads"].astype(bool), INSUFFICIENT_COLUMNS], held])
     why = spreading.groupby("subject_id")["reason"].agg(lambda r: "; ".join(dict.fromkeys(r)))
-    note = flags[SUBJECT_COLUMNS[rule.subject]].astype("string").map(why).astype(object)
+    subject = "record_id" if rule.subject == "person" else SUBJECT_COLUMNS[rule.subject]
+    note = flags[subject].astype("string").map(why).astype(object)
     for table, records in _nulled_records(rule, snapshot).items():
         own = flags["table"].eq(table) & flags["record_id"].isin(records)
         note = note.where(~own, flags["record_id"].map(records).astype(object))

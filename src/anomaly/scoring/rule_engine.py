@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from anomaly.cases.assembly import SUBJECT_COLUMN
 from anomaly.registry.snapshot import Snapshot
 from anomaly.rules import RULES
 from anomaly.rules.rule import FLAG_COLUMNS, INSUFFICIENT_COLUMNS, Rule
-from anomaly.scoring.incomplete_evidence import SUBJECT_COLUMNS, weighed_for_gaps
+from anomaly.scoring.incomplete_evidence import weighed_for_gaps
 
 SUMMARY_COLUMNS = [
     "rule",
@@ -40,7 +41,7 @@ class RuleRun:
     def outcome(self, rule: str, subject_type: str, subject_id: str) -> str:
         """``flagged``, ``insufficient data`` or ``clear`` for one subject under one rule."""
         mine = self.flags[self.flags["rule"].eq(rule)]
-        if mine[SUBJECT_COLUMNS[subject_type]].eq(subject_id).any():
+        if mine[SUBJECT_COLUMN[subject_type]].eq(subject_id).any():
             return "flagged"
         lacking = self.insufficient[
             self.insufficient["rule"].eq(rule)
@@ -85,7 +86,7 @@ def run_rules(snapshot: Snapshot, rules: tuple[Rule, ...] = RULES) -> RuleRun:
             pd.concat([findings.insufficient, gaps], ignore_index=True)
             .assign(rule=rule.code)[["rule", *INSUFFICIENT_COLUMNS]]
         )  # fmt: skip
-        subject = SUBJECT_COLUMNS[rule.subject]
+        subject = SUBJECT_COLUMN[rule.subject]
         summary.append(
             (
                 rule.code,

@@ -10,6 +10,7 @@ import pandas as pd
 from anomaly.rulebook import Rulebook
 from anomaly.synthetic import authority_schemes as authority
 from anomaly.synthetic import decision_schemes as decisions
+from anomaly.synthetic import network_schemes as network
 from anomaly.synthetic import visit_schemes as visits
 from anomaly.synthetic.planting import Planter
 from anomaly.synthetic.registry_dialects import Dialect, dialect_named, reshaped_ids
@@ -37,6 +38,8 @@ INJECTORS: dict[str, Injector] = {
     "staff_grants_extra_visits": decisions.staff_grants_extra_visits,
     "decision_signed_by_absent_staff": authority.decision_signed_by_absent_staff,
     "milder_type_without_criteria": authority.milder_type_without_criteria,
+    "kin_of_many": network.kin_of_many,
+    "visits_under_other_name": network.visits_under_other_name,
 }
 """Schemes planted after the simulation. ``lenient_institution`` (an institution
 whose degree and condition profile is far above its peers while every record
@@ -74,6 +77,7 @@ def build_world(
         for code, inject in INJECTORS.items():
             n = scale.scheme_instances
             inject(planter, max(2, n // 3) if code in FEW else n)
+        network.lawful_family_links(planter)
         planter.finish()
     if (
         dialect.late_offices

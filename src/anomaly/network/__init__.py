@@ -1,0 +1,1 @@
+"""The visitor network across convicts and institutions (docs/network.md)."""
