@@ -258,6 +258,37 @@ def milder_type_without_criteria(world, label) -> bool:
     return bool(len(rows) and changed and to_minimum and unentitled)
 
 
+def kin_of_many(world, label) -> bool:
+    """A documented partner registration with three or more convicts of different
+    institutions, who share no other registered relative, with a long visit to each."""
+    kin = world.tables["kinship"]
+    mine = kin[kin["person_id"].eq(label["subject_id"])]
+    visits = cited(world, label, "visit_logs")
+    others = kin[
+        kin["convict_id"].isin(mine["convict_id"]) & kin["person_id"].ne(label["subject_id"])
+    ]
+    shared = others.groupby("person_id")["convict_id"].nunique().gt(1).any()
+    return bool(
+        len(mine) >= 3 and mine["relation"].isin(["spouse", "common_child_parent"]).all()
+        and mine["document_no"].notna().all() and not shared
+        and set(visits["convict_id"]) == set(mine["convict_id"])
+        and visits["facility_id"].nunique() == len(mine)
+    )  # fmt: skip
+
+
+def visits_under_other_name(world, label) -> bool:
+    """Long visits by a convict's registered spouse, logged under another convict of his
+    institution whose own registry does not name her."""
+    kin = world.tables["kinship"]
+    spouse_of = set(kin.loc[kin["person_id"].eq(label["subject_id"]), "convict_id"])
+    visits = cited(world, label, "visit_logs")
+    logged_for = set(visits["convict_id"])
+    return bool(
+        len(visits) >= 2 and visits["visitor_person_id"].eq(label["subject_id"]).all()
+        and spouse_of and not logged_for & spouse_of and visits["facility_id"].nunique() == 1
+    )  # fmt: skip
+
+
 PREDICATES = {
     f.__name__: f
     for f in [
@@ -280,6 +311,8 @@ PREDICATES = {
         lenient_institution,
         decision_signed_by_absent_staff,
         milder_type_without_criteria,
+        kin_of_many,
+        visits_under_other_name,
     ]
 }
 

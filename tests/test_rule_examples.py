@@ -84,7 +84,7 @@ def test_every_rule_and_detector_has_a_page_with_every_section():
 def test_rule_contract(rule):
     """Every rule: metadata, its rule-book section, the flag shape, determinism."""
     assert rule.code and rule.statement.endswith(".") and rule.legal_basis
-    assert rule.subject in {"convict", "staff", "facility"}
+    assert rule.subject in {"convict", "staff", "facility", "person"}
     rulebook = load_rulebook()
     assert isinstance(rulebook.rules[rule.code], rule.parameters)
     assert 0 < rulebook.strength(rule.code) <= 1

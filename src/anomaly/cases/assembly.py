@@ -32,8 +32,12 @@ CASE_COLUMNS = [
     "summary",
     "findings",
 ]
-SUBJECT_COLUMN = {"convict": "convict_id", "staff": "staff_id", "facility": "facility_id",
-                  "person": "record_id"}  # a person's findings flag the person's own row
+SUBJECT_COLUMN = {
+    "convict": "convict_id",
+    "staff": "staff_id",
+    "facility": "facility_id",
+    "person": "record_id",
+}  # a person's findings flag the person's own row
 NOUN = {"convict": "Convict", "staff": "Staff member", "facility": "Institution",
         "person": "Person"}  # fmt: skip
 

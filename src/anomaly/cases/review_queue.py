@@ -84,9 +84,11 @@ def _untaught(open_cases: pd.DataFrame, findings: pd.DataFrame, learned: pd.Data
     taught = learned[learned["confirmed"].add(learned["dismissed"]).gt(0)]
     rules = set(taught.loc[taught["facility_id"].fillna("").eq(""), "rule"])
     places = set(zip(taught["rule"], taught["facility_id"].fillna("").astype(str), strict=True))
-    lent = learned[learned.get("like", pd.Series("", index=learned.index)).fillna("").ne("")]
-    keys = zip(lent["rule"], lent["facility_id"].astype(str), strict=True)
-    lenders = dict(zip(keys, lent["like"], strict=True))
+    lenders: dict[tuple[str, str], str] = {}
+    if "like" in learned.columns:  # a run before habits were lent has no lenders
+        lent = learned[learned["like"].fillna("").ne("")]
+        keys = zip(lent["rule"], lent["facility_id"].astype(str), strict=True)
+        lenders = dict(zip(keys, lent["like"], strict=True))
     mine = findings[findings["case_id"].isin(set(open_cases["case_id"]))]
     by_case = mine.groupby("case_id")[["rule", "facility_id"]]
     pairs = {case: list(zip(g["rule"], g["facility_id"].fillna("").astype(str), strict=True))

@@ -16,6 +16,7 @@ graph itself (``graph``, a networkx multigraph of ``P:person`` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -64,12 +65,13 @@ def visitor_network(s: Snapshot) -> VisitorNetwork:
     """The network of this snapshot, built on first use and kept with it."""
     cache = s.__dict__.setdefault("_derived", {})
     if "visitor_network" not in cache:
-        cache["visitor_network"] = build(s)
+        cache["visitor_network"] = build(s.tables)
     return cache["visitor_network"]
 
 
-def build(s: Snapshot) -> VisitorNetwork:
-    kin = s["kinship"].dropna(subset=["convict_id", "person_id"])
+def build(tables: Mapping[str, pd.DataFrame]) -> VisitorNetwork:
+    """The network of accepted ``tables`` (kinship, persons and convicts at least)."""
+    kin = tables["kinship"].dropna(subset=["convict_id", "person_id"])
     kin = kin.astype({"convict_id": str, "person_id": str})
     kin_ties = pd.DataFrame({
         "person_id": kin["person_id"], "convict_id": kin["convict_id"], "kind": "kin",
@@ -78,17 +80,17 @@ def build(s: Snapshot) -> VisitorNetwork:
         "count": 1, "long": 0, "facility_id": None,
     })  # fmt: skip
     parts = [kin_ties]
-    if s.has("long_visit_registrations"):
-        regs = s["long_visit_registrations"]
+    if "long_visit_registrations" in tables:
+        regs = tables["long_visit_registrations"]
         regs = regs[regs["decision"].eq("approved") & regs["visitor_person_id"].notna()]
         parts.append(_aggregated(regs, "visitor_person_id", "planned_start", "registered"))
-    if s.has("visit_logs"):
-        visits = s["visit_logs"].dropna(subset=["visitor_person_id"])
+    if "visit_logs" in tables:
+        visits = tables["visit_logs"].dropna(subset=["visitor_person_id"])
         parts.append(_aggregated(visits, "visitor_person_id", "started_at", "visited"))
     ties = pd.concat(parts, ignore_index=True)[TIE_COLUMNS]
-    persons = s["persons"][["person_id", "region_id", "birth_date", "convict_id"]]
+    persons = tables["persons"][["person_id", "region_id", "birth_date", "convict_id"]]
     persons = persons.astype({"person_id": str})
-    convicts = s["convicts"][["convict_id", "home_region_id"]].astype({"convict_id": str})
+    convicts = tables["convicts"][["convict_id", "home_region_id"]].astype({"convict_id": str})
     convicts = convicts.assign(family=families(convicts["convict_id"], kin, persons))
     return VisitorNetwork(ties.reset_index(drop=True), convicts.reset_index(drop=True), persons)
 

@@ -17,7 +17,9 @@ from typing import Any
 import pandas as pd
 
 from anomaly.ingest.record_schema import TABLES_BY_NAME, evidence_refs
+from anomaly.network.visitor_network import build as build_network
 from anomaly.report import figures as figures
+from anomaly.report import network_figures
 from anomaly.rulebook import Rulebook
 from anomaly.rules import RULES_BY_CODE
 from anomaly.shipped_files import shipped_folder
@@ -26,6 +28,7 @@ RULE_PAGES = shipped_folder("rule_pages")
 RULE_PAGE_LINK = re.compile(r"([A-Z]+(?:-[A-Z]+)*)\.md")  # a link from one rule page to another
 TOP_CASES = 20
 TIMELINES = 10
+NETWORK_PICTURES = 20  # person cases drawn in the section on the visitor network
 EVIDENCE_COLUMNS = {
     "visit_logs": ["convict_id", "facility_id", "visitor_person_id", "visit_type", "started_at",
                    "ended_at", "registration_id", "logged_by", "recorded_at"],
@@ -111,11 +114,33 @@ def _context(inputs: ReportInputs) -> dict[str, Any]:
         "region_figure": figures.flags_per_thousand(by_region, "Findings per 1,000 convicts"),
         "heat_figure": figures.rule_heat_map(heat, "Findings by institution and rule"),
         "region_table": by_region.round(1).sort_values(ascending=False).to_dict(),
+        **_network_views(inputs),
         "learned": _lessons(inputs.learned),
         "queue": _records(inputs.queue),
         "rule_pages": _rule_pages(),
         "rules": RULES_BY_CODE,  # statement and legal basis beside each rule's outcome
     }  # fmt: skip
+
+
+def _network_views(inputs: ReportInputs) -> dict[str, Any]:
+    """The national picture of shared visitors, and the ties of each person case."""
+    tables = inputs.tables
+    if not all(t in tables for t in ("kinship", "persons", "convicts", "transfers")):
+        return {"network_figure": None, "network_cases": [], "network_more": 0}
+    network = build_network(tables)
+    national = None
+    if "facilities" in tables and "regions" in tables:
+        national = network_figures.institutions_by_shared_visitors(
+            network, tables["facilities"], tables["regions"]
+        )
+    people = inputs.cases[inputs.cases["subject_type"].eq("person")]
+    held = network_figures.held_at(tables)
+    drawn = [
+        {**case, "figure": network_figures.neighbourhood(network, str(case["subject_id"]), held)}
+        for case in _records(people.head(NETWORK_PICTURES))
+    ]
+    return {"network_figure": national, "network_cases": drawn,
+            "network_more": max(0, len(people) - NETWORK_PICTURES)}  # fmt: skip
 
 
 def _lessons(learned: pd.DataFrame) -> list[str]:
@@ -133,9 +158,10 @@ def _lessons(learned: pd.DataFrame) -> list[str]:
             else " everywhere"
         )
         judged = int(r.confirmed) + int(r.dismissed)
+        like = getattr(r, "like", "")  # learned_weights.csv of an older run has no lender
         taught = (
-            f"no verdict; fires at {r.per_1000:g} per 1,000 records, like institution {r.like}"
-            if isinstance(r.like, str) and r.like
+            f"no verdict; fires at {r.per_1000:g} per 1,000 records, like institution {like}"
+            if isinstance(like, str) and like
             else f"{int(r.confirmed)} of {judged} confirmed"
         )
         lines.append(

@@ -29,7 +29,7 @@ TIMELINE_ROWS = [
 ]
 
 
-def _png(fig) -> str:
+def png_uri(fig) -> str:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
@@ -40,7 +40,7 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -59,7 +59,7 @@ def case_timeline(
     The subject's records (a convict's own, those a staff member decided or
     logged, or those of an institution) are grey; records the case cites red.
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 2.6))
     for y, (table, date, _label) in enumerate(TIMELINE_ROWS):
         frame = tables[table]
@@ -73,7 +73,7 @@ def case_timeline(
     noun = {"convict": "convict", "staff": "staff member", "facility": "institution",
             "person": "person"}[subject_type]  # fmt: skip
     ax.set_title(f"Records of {noun} {subject_id} (red: cited by the case)", fontsize=9)
-    return _png(fig)
+    return png_uri(fig)
 
 
 def _belongs(frame: pd.DataFrame, subject_type: str, subject_id: str) -> pd.Series:
@@ -90,18 +90,18 @@ def _belongs(frame: pd.DataFrame, subject_type: str, subject_id: str) -> pd.Seri
 
 def flags_per_thousand(rates: pd.Series, title: str) -> str:
     """Horizontal bars: findings per 1,000 convicts, by institution or region."""
-    plt = _pyplot()
+    plt = pyplot()
     top = rates.sort_values().tail(25)
     fig, ax = plt.subplots(figsize=(7, 0.25 * len(top) + 1))
     ax.barh([str(i) for i in top.index], top.to_numpy(), color="#34495e")
     ax.set_xlabel("findings per 1,000 convicts")
     ax.set_title(title, fontsize=9)
-    return _png(fig)
+    return png_uri(fig)
 
 
 def rule_heat_map(counts: pd.DataFrame, title: str) -> str:
     """Institutions (rows) by rule (columns): number of findings, darker = more."""
-    plt = _pyplot()
+    plt = pyplot()
     top = counts.loc[counts.sum(axis=1).sort_values(ascending=False).index[:25]]
     fig, ax = plt.subplots(figsize=(0.6 * len(top.columns) + 3, 0.25 * len(top) + 1.5))
     image = ax.imshow(top.to_numpy(), aspect="auto", cmap="Reds")
@@ -109,4 +109,4 @@ def rule_heat_map(counts: pd.DataFrame, title: str) -> str:
     ax.set_yticks(range(len(top.index)), [str(i) for i in top.index], fontsize=7)
     fig.colorbar(image, ax=ax, label="findings")
     ax.set_title(title, fontsize=9)
-    return _png(fig)
+    return png_uri(fig)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from anomaly.network.visitor_network import visitor_network
 from anomaly.registry.snapshot import Snapshot
-from anomaly.rules.person_findings import person_flags
+from anomaly.rules.person_findings import long_visit_records, person_flags
 from anomaly.rules.rule import Findings, Rule, none_insufficient
 
 CODE = "NET-VISIT"
@@ -33,7 +33,7 @@ def check(s: Snapshot) -> Findings:
     strangers = strangers[strangers["person_id"].isin(count[count.ge(2)].index)]
     if strangers.empty:
         return Findings(person_flags(CODE, pd.DataFrame()), none_insufficient())
-    refs = _records(s, strangers)
+    refs = long_visit_records(s, strangers)
     visited = strangers[strangers["kind"].eq("visited")]
     said = (visited["convict_id"] + " (" + visited["long"].astype(str) + " long at "
             + visited["facility_id"].astype(str) + ")")  # fmt: skip
@@ -55,27 +55,6 @@ def check(s: Snapshot) -> Findings:
     )  # fmt: skip
     found["facility_id"] = None
     return Findings(person_flags(CODE, found), none_insufficient())
-
-
-def _records(s: Snapshot, strangers: pd.DataFrame) -> pd.Series:
-    """Per person, the long visits and registrations behind the finding (``;``-joined refs)."""
-    pairs = pd.MultiIndex.from_arrays([strangers["person_id"], strangers["convict_id"]])
-    parts = []
-    for table, key in (("visit_logs", "visit_id"), ("long_visit_registrations", "registration_id")):
-        if not s.has(table):
-            continue
-        frame = s[table]
-        if "visit_type" in frame:
-            frame = frame[frame["visit_type"].eq("long")]
-        at = pd.MultiIndex.from_arrays([frame["visitor_person_id"].astype(str),
-                                        frame["convict_id"].astype(str)])  # fmt: skip
-        mine = frame[at.isin(pairs)]
-        parts.append(pd.DataFrame({"person_id": mine["visitor_person_id"].astype(str),
-                                   "ref": table + ":" + mine[key].astype(str)}))  # fmt: skip
-    refs = (
-        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["person_id", "ref"])
-    )
-    return refs.groupby("person_id")["ref"].agg(";".join)
 
 
 RULE = Rule(

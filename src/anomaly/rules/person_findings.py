@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from anomaly.registry.snapshot import Snapshot
 from anomaly.rules.rule import flags, no_flags
 
 
@@ -24,3 +25,25 @@ def person_flags(code: str, found: pd.DataFrame) -> pd.DataFrame:
 def kin_ref(convict_id: pd.Series, person_id: pd.Series) -> pd.Series:
     """The reference of a kinship row, as the spec keys it (convict|person)."""
     return "kinship:" + convict_id.astype(str) + "|" + person_id.astype(str)
+
+
+def long_visit_records(s: Snapshot, strangers: pd.DataFrame) -> pd.Series:
+    """Per person, the long visits and registrations of the (person_id, convict_id) pairs of
+    ``strangers`` (``;``-joined refs)."""
+    pairs = pd.MultiIndex.from_arrays([strangers["person_id"], strangers["convict_id"]])
+    parts = []
+    for table, key in (("visit_logs", "visit_id"), ("long_visit_registrations", "registration_id")):
+        if not s.has(table):
+            continue
+        frame = s[table]
+        if "visit_type" in frame:
+            frame = frame[frame["visit_type"].eq("long")]
+        at = pd.MultiIndex.from_arrays([frame["visitor_person_id"].astype(str),
+                                        frame["convict_id"].astype(str)])  # fmt: skip
+        mine = frame[at.isin(pairs)]
+        parts.append(pd.DataFrame({"person_id": mine["visitor_person_id"].astype(str),
+                                   "ref": table + ":" + mine[key].astype(str)}))  # fmt: skip
+    refs = (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["person_id", "ref"])
+    )
+    return refs.groupby("person_id")["ref"].agg(";".join)

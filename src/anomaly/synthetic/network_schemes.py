@@ -115,14 +115,14 @@ def lawful_family_links(p: Planter) -> None:
 
 
 def _released_brothers_visit(p: Planter, linked: pd.DataFrame, convicts: pd.DataFrame) -> None:
-    """A brother released before the window comes on a long visit, as a registered sibling."""
-    released = convicts["released_on"].dropna()
-    linked = linked[linked["brother"].map(released).lt(p.window[0])]
-    stays = _candidates(p)
-    visits = linked.merge(stays, on="convict_id")
+    """A brother, once released, comes on a long visit as a registered sibling."""
+    released = linked.assign(released=linked["brother"].map(convicts["released_on"]))
+    visits = released.dropna(subset=["released"]).merge(_candidates(p), on="convict_id")
+    visits = visits.assign(start=visits[["start", "released"]].max(axis=1) + 10 * DAY)
+    visits = visits[visits["end"] - visits["start"] > 20 * DAY]
     for _, row in p.pick(visits, 40).iterrows():
-        refs = p.add_long_visit(row["convict_id"], row["facility_id"], row["person_id"],
-                                _visit_day(p, row))  # fmt: skip
+        day = p.day_in(row["start"], row["end"] - 5 * DAY)
+        refs = p.add_long_visit(row["convict_id"], row["facility_id"], row["person_id"], day)
         p.world.label("hard_negative", "released_brother_visits", "person", row["person_id"],
                       [f"persons:{row['person_id']}", *refs])  # fmt: skip
 

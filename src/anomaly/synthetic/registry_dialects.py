@@ -132,7 +132,8 @@ def reshaped_ids(
                 target = name
             if target in renamed and column.name in frame.columns:
                 frame[column.name] = _mapped(frame[column.name], renamed[target])
-    subject_tables = {"convict": "convicts", "staff": "staff", "facility": "facilities"}
+    subject_tables = {"convict": "convicts", "staff": "staff", "facility": "facilities",
+                      "person": "persons"}  # fmt: skip
     for label in labels:
         subject = subject_tables.get(label["subject_type"], "")
         if subject in renamed:
@@ -143,7 +144,18 @@ def reshaped_ids(
 
 
 def _renamed_ref(ref: str, renamed: dict[str, dict[str, str]]) -> str:
+    """A label's ``table:record``, with the new ids; a record keyed by two columns
+    (``kinship:convict|person``) has each part renamed by the table it refers to."""
     table, _, record = ref.partition(":")
+    spec = TABLES_BY_NAME.get(table)
+    if spec is not None and len(spec.key) > 1:
+        columns = {c.name: c for c in spec.columns}
+        parts = record.split("|")
+        targets = [(columns[k].references or "").split(".")[0] for k in spec.key]
+        record = "|".join(
+            renamed.get(t, {}).get(v, v) for t, v in zip(targets, parts, strict=False)
+        )
+        return f"{table}:{record}"
     return f"{table}:{renamed.get(table, {}).get(record, record)}"
 
 
