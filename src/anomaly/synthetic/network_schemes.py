@@ -115,16 +115,24 @@ def lawful_family_links(p: Planter) -> None:
 
 
 def _released_brothers_visit(p: Planter, linked: pd.DataFrame, convicts: pd.DataFrame) -> None:
-    """A brother, once released, comes on a long visit as a registered sibling."""
+    """A brother, once released, comes on a long visit as a registered sibling: one of the
+    convict's own long visits after the release is his (the rooms and the quota stay as
+    they were)."""
     released = linked.assign(released=linked["brother"].map(convicts["released_on"]))
-    visits = released.dropna(subset=["released"]).merge(_candidates(p), on="convict_id")
-    visits = visits.assign(start=visits[["start", "released"]].max(axis=1) + 10 * DAY)
-    visits = visits[visits["end"] - visits["start"] > 20 * DAY]
-    for _, row in p.pick(visits, 40).iterrows():
-        day = p.day_in(row["start"], row["end"] - 5 * DAY)
-        refs = p.add_long_visit(row["convict_id"], row["facility_id"], row["person_id"], day)
-        p.world.label("hard_negative", "released_brother_visits", "person", row["person_id"],
-                      [f"persons:{row['person_id']}", *refs])  # fmt: skip
+    released = released.dropna(subset=["released"]).drop_duplicates("convict_id")
+    visits, regs = p.t["visit_logs"], p.t["long_visit_registrations"]
+    long = visits[visits["visit_type"].eq("long") & visits["registration_id"].notna()]
+    after = long.merge(released[["convict_id", "person_id", "released"]], on="convict_id")
+    after = after[after["started_at"] > after["released"] + 10 * DAY]
+    after = after[~after["convict_id"].isin(p.taken)].drop_duplicates("convict_id")
+    for row in after.head(40).itertuples():
+        visits.loc[visits["visit_id"].eq(row.visit_id), "visitor_person_id"] = row.person_id
+        regs.loc[regs["registration_id"].eq(row.registration_id), "visitor_person_id"] = (
+            row.person_id
+        )
+        refs = [f"persons:{row.person_id}", f"visit_logs:{row.visit_id}",
+                f"long_visit_registrations:{row.registration_id}"]  # fmt: skip
+        p.world.label("hard_negative", "released_brother_visits", "person", row.person_id, refs)
 
 
 def _sex(p: Planter) -> pd.Series:
