@@ -12,7 +12,8 @@ there) is loaded, validated and scored once. Printed per world:
   ``person``) is in the top K, and the instances caught in the top K by any case;
 - per lawful pattern (parents of convicted brothers, released brothers'
   visits): the labelled persons with a finding of a NET rule;
-- NET findings on persons no scheme planted.
+- NET findings on persons no planted scheme involves (neither its subject nor the
+  visitor of a visit it cites).
 
 Targets (issue 16): the outsider schemes caught in the top K at >= 0.95 on
 every dialect, no lawful pattern flagged, the network built in under 5 s at
@@ -87,11 +88,19 @@ def measure(scale: str, seed: int, dialect: str, out: Path) -> dict:
         persons = set(_persons(labels[labels["code"].eq(code)]))
         figures[code] = len(persons)
         figures[f"{code}_flagged"] = len(persons & flagged)
-    figures["net_findings_unplanted"] = len(flagged - planted_persons)
+    figures["net_findings_unplanted"] = len(flagged - planted_persons - _visitors(snapshot, labels))
     print(f"== {scale} / {dialect} / seed {seed}: "
           + ", ".join(f"{a} {b}" for a, b in figures.items()))  # fmt: skip
     append_figures(out / "visitor_network.csv", figures)
     return figures
+
+
+def _visitors(snapshot, labels: pd.DataFrame) -> set[str]:
+    """The visitors of the visits any planted scheme cites (one outsider visiting many)."""
+    refs = labels.loc[labels["kind"].eq("scheme"), "records"].str.split(";").explode()
+    visits = set(refs[refs.str.startswith("visit_logs:")].str.removeprefix("visit_logs:"))
+    logs = snapshot["visit_logs"]
+    return set(logs.loc[logs["visit_id"].astype(str).isin(visits), "visitor_person_id"].dropna())
 
 
 def _persons(labels: pd.DataFrame) -> list[str]:
@@ -103,7 +112,7 @@ def table(rows: list[dict]) -> str:
     lines = [
         "| dialect | seed | network s | NET rules s | kin of many: person case in top K"
         " | visits under another name: person case in top K | lawful patterns flagged"
-        " | NET findings, unplanted persons | targets |",
+        " | NET findings on persons no scheme involves | targets |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
