@@ -129,3 +129,20 @@ def test_scoring_is_deterministic_and_cases_are_ranked(scored_small_world, small
     assert scored.cases["risk_score"].is_monotonic_decreasing
     assert scored.cases["risk_score"].between(RB.scoring.case_threshold.value, 1).all()
     assert scored.flags["flag_id"].is_unique
+
+
+def test_hbos_compiled_with_numbas_cache_scores_as_pyod_does():
+    """The ensemble swaps PyOD's per-process compilation of HBOS's scoring for a cached one
+    of the same function: the scores must not change."""
+    from pyod.models import hbos
+    from pyod.models.hbos import HBOS
+
+    from anomaly.outliers.ensemble import _cache_hbos_compilation
+
+    x = np.random.default_rng(3).lognormal(size=(300, 4))
+    _cache_hbos_compilation()
+    model = HBOS().fit(x)
+    plain = hbos._calculate_outlier_scores.py_func(
+        x, model.bin_edges_, model.hist_, model.n_bins, model.alpha, model.tol
+    )
+    np.testing.assert_allclose(model.decision_scores_, -plain.sum(axis=1))
