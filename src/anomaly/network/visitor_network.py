@@ -6,7 +6,9 @@ convict and kind of link, with what the records say about it:
 
 - ``kin``: a kinship registration (relation, date, document);
 - ``registered``: approved long-visit registrations (how many, first and last);
-- ``visited``: logged visits (how many, how many long, first and last, where).
+- ``visited``: logged visits (how many, how many long, first and last, where);
+
+with the institution of the last registration or visit and its region.
 
 Convicts are tied into families by what the records show of their kin
 (``families``). The network rules (``rules/net_*.py``) read these frames; the
@@ -29,7 +31,7 @@ from scipy.sparse.csgraph import connected_components
 from anomaly.registry.snapshot import Snapshot
 
 TIE_COLUMNS = ["person_id", "convict_id", "kind", "relation", "document_no", "first", "last",
-               "count", "long", "facility_id"]  # fmt: skip
+               "count", "long", "facility_id", "region_id"]  # fmt: skip
 PARTNERS = ("spouse", "common_child_parent")
 TABLES = ("kinship", "persons", "convicts", "visit_logs", "long_visit_registrations")
 
@@ -85,7 +87,14 @@ def build(tables: Mapping[str, pd.DataFrame]) -> VisitorNetwork:
     if "visit_logs" in tables:
         visits = tables["visit_logs"].dropna(subset=["visitor_person_id"])
         parts.append(_aggregated(visits, "visitor_person_id", "started_at", "visited"))
-    ties = pd.concat(parts, ignore_index=True)[TIE_COLUMNS]
+    ties = pd.concat(parts, ignore_index=True)
+    if "facilities" in tables:  # the region of the institution where the tie was made
+        f = tables["facilities"]
+        region = pd.Series(
+            f["region_id"].astype(str).to_numpy(), index=f["facility_id"].astype(str)
+        )
+        ties["region_id"] = ties["facility_id"].map(region)
+    ties = ties.reindex(columns=TIE_COLUMNS)
     persons = tables["persons"][["person_id", "region_id", "birth_date", "convict_id"]]
     persons = persons.astype({"person_id": str})
     convicts = tables["convicts"][["convict_id", "home_region_id"]].astype({"convict_id": str})

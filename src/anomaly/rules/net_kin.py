@@ -22,7 +22,7 @@ import pandas as pd
 
 from anomaly.network.visitor_network import PARTNERS, visitor_network
 from anomaly.registry.snapshot import Snapshot
-from anomaly.rules.person_findings import kin_ref, person_flags
+from anomaly.rules.person_findings import kin_ref, long_visit_records, person_flags
 from anomaly.rules.rule import Findings, Rule, none_insufficient
 
 CODE = "NET-KIN"
@@ -64,6 +64,9 @@ def check(s: Snapshot) -> Findings:
         "said": per["said"].agg("; ".join).to_numpy(),
         "evidence": per["ref"].agg(";".join).to_numpy(),
     })  # fmt: skip
+    visits = long_visit_records(s, mine[["person_id", "convict_id"]])
+    also = (";" + found["person_id"].map(visits).astype("string")).fillna("")
+    found["evidence"] = (found["evidence"] + also).astype(object)
     found["score"] = (0.55 + 0.15 * (found["families"] - 2) + 0.15 * found["partners"].ge(2)
                       + 0.1 * found["regions"].ge(2)).clip(upper=1.0)  # fmt: skip
     found["explanation"] = (
