@@ -122,8 +122,10 @@ def _released_brothers_visit(p: Planter, linked: pd.DataFrame, convicts: pd.Data
     released = released.dropna(subset=["released"]).drop_duplicates("convict_id")
     visits, regs = p.t["visit_logs"], p.t["long_visit_registrations"]
     long = visits[visits["visit_type"].eq("long") & visits["registration_id"].notna()]
-    after = long.merge(released[["convict_id", "person_id", "released"]], on="convict_id")
-    after = after[after["started_at"] > after["released"] + 10 * DAY]
+    after = long.merge(released[["convict_id", "person_id", "released", "registered_on"]],
+                       on="convict_id")  # fmt: skip
+    after = after[(after["started_at"] > after["released"] + 10 * DAY)
+                  & (after["started_at"] > after["registered_on"] + 30 * DAY)]  # fmt: skip
     after = after[~after["convict_id"].isin(p.taken)].drop_duplicates("convict_id")
     for row in after.head(40).itertuples():
         visits.loc[visits["visit_id"].eq(row.visit_id), "visitor_person_id"] = row.person_id
