@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from anomaly.cases.assembly import SUBJECT_COLUMN  # the flag column naming a subject
 from anomaly.ingest.record_schema import TABLES_BY_NAME, entered_by
 from anomaly.registry.id_codes import among
 from anomaly.registry.snapshot import Snapshot
@@ -143,8 +144,7 @@ def weighed_for_gaps(
         return flags, gaps
     spreading = pd.concat([nulled.loc[nulled["spreads"].astype(bool), INSUFFICIENT_COLUMNS], held])
     why = spreading.groupby("subject_id")["reason"].agg(lambda r: "; ".join(dict.fromkeys(r)))
-    subject = "record_id" if rule.subject == "person" else SUBJECT_COLUMNS[rule.subject]
-    note = flags[subject].astype("string").map(why).astype(object)
+    note = flags[SUBJECT_COLUMN[rule.subject]].astype("string").map(why).astype(object)
     for table, records in _nulled_records(rule, snapshot).items():
         own = flags["table"].eq(table) & flags["record_id"].isin(records)
         note = note.where(~own, flags["record_id"].map(records).astype(object))
