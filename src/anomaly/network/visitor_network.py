@@ -33,7 +33,6 @@ from anomaly.registry.snapshot import Snapshot
 TIE_COLUMNS = ["person_id", "convict_id", "kind", "relation", "document_no", "first", "last",
                "count", "long", "facility_id", "region_id"]  # fmt: skip
 PARTNERS = ("spouse", "common_child_parent")
-TABLES = ("kinship", "persons", "convicts", "visit_logs", "long_visit_registrations")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import pandas as pd
 from anomaly.network.visitor_network import visitor_network
 from anomaly.registry.snapshot import Snapshot
 from anomaly.rulebook import Param, RuleParameters
-from anomaly.rules.person_findings import long_visit_records, person_flags
+from anomaly.rules.person_findings import long_visit_records, nothing_found, person_flags
 from anomaly.rules.rule import Findings, Rule, none_insufficient
 
 CODE = "NET-CLUSTER"
@@ -58,7 +58,7 @@ def check(s: Snapshot) -> Findings:
     bridges = reach[reach.between(2, int(p.hub_families.value))].index
     ties = ties[ties["person_id"].isin(bridges)]
     if ties.empty:
-        return Findings(person_flags(CODE, pd.DataFrame()), none_insufficient())
+        return nothing_found()
     graph = nx.Graph()
     graph.add_edges_from(zip("P:" + ties["person_id"], "F:" + ties["family"].astype(str),
                              strict=True))  # fmt: skip
@@ -71,7 +71,7 @@ def check(s: Snapshot) -> Findings:
                 and mine["facility_id"].nunique() >= 2):  # fmt: skip
             rings.append(mine.assign(ring=number, families=families, persons=len(persons)))
     if not rings:
-        return Findings(person_flags(CODE, pd.DataFrame()), none_insufficient())
+        return nothing_found()
     ring = pd.concat(rings, ignore_index=True)
     listed = lambda c: ", ".join(sorted(set(c)))  # noqa: E731
     summary = ring.groupby("ring").agg(convicts=("convict_id", listed),

@@ -22,7 +22,7 @@ import pandas as pd
 
 from anomaly.network.visitor_network import PARTNERS, visitor_network
 from anomaly.registry.snapshot import Snapshot
-from anomaly.rules.person_findings import kin_ref, long_visit_records, person_flags
+from anomaly.rules.person_findings import kin_ref, long_visit_records, nothing_found, person_flags
 from anomaly.rules.rule import Findings, Rule, none_insufficient
 
 CODE = "NET-KIN"
@@ -46,7 +46,7 @@ def check(s: Snapshot) -> Findings:
                      | set(blood_groups[blood_groups.ge(2)].index))  # fmt: skip
     mine = kin[kin["person_id"].isin(flagged)].sort_values(["person_id", "first", "convict_id"])
     if mine.empty:
-        return Findings(person_flags(CODE, pd.DataFrame()), none_insufficient())
+        return nothing_found()
     where = _latest_facility(net.ties, mine)
     mine = mine.assign(
         ref=kin_ref(mine["convict_id"], mine["person_id"]),

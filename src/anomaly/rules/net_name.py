@@ -15,7 +15,7 @@ import pandas as pd
 from anomaly.network.visitor_network import visitor_network
 from anomaly.registry.placement_history import place_on
 from anomaly.registry.snapshot import Snapshot
-from anomaly.rules.person_findings import kin_ref, person_flags
+from anomaly.rules.person_findings import kin_ref, nothing_found, person_flags
 from anomaly.rules.rule import Findings, Rule, none_insufficient
 
 CODE = "NET-NAME"
@@ -38,11 +38,11 @@ def check(s: Snapshot) -> Findings:
     pairs = v.merge(kin.rename(columns={"convict_id": "kin_of"}), on="person_id")
     pairs = pairs[pairs["kin_of"].map(family).ne(pairs["logged_for"].map(family))]
     if pairs.empty:
-        return Findings(person_flags(CODE, pd.DataFrame()), none_insufficient())
+        return nothing_found()
     placed = place_on(pairs.rename(columns={"kin_of": "convict_id"}), s.stays, "started_at")
     pairs = pairs[placed["placed_at"].astype(str).eq(pairs["facility_id"]).to_numpy()]
     if pairs.empty:
-        return Findings(person_flags(CODE, pd.DataFrame()), none_insufficient())
+        return nothing_found()
     pairs = pairs.sort_values(["person_id", "started_at", "visit_id"], kind="stable")
     pairs = pairs.assign(
         said=pairs["started_at"].dt.strftime("%Y-%m-%d") + " logged for " + pairs["logged_for"]
@@ -57,7 +57,6 @@ def check(s: Snapshot) -> Findings:
         "evidence": per["refs"].agg(lambda r: ";".join(dict.fromkeys(";".join(r).split(";")))),
         "facility_id": per["facility_id"].first().to_numpy(),
     })  # fmt: skip
-    found["evidence"] = found["evidence"].to_numpy()
     found["score"] = (0.8 + 0.05 * (found["visits"] - 1)).clip(upper=1.0)
     found["explanation"] = (
         "person " + found["person_id"] + ", a registered relative of another convict, on "

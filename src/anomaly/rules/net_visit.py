@@ -15,7 +15,7 @@ import pandas as pd
 
 from anomaly.network.visitor_network import visitor_network
 from anomaly.registry.snapshot import Snapshot
-from anomaly.rules.person_findings import long_visit_records, person_flags
+from anomaly.rules.person_findings import long_visit_records, nothing_found, person_flags
 from anomaly.rules.rule import Findings, Rule, none_insufficient
 
 CODE = "NET-VISIT"
@@ -32,7 +32,7 @@ def check(s: Snapshot) -> Findings:
     count = strangers.groupby("person_id")["convict_id"].nunique()
     strangers = strangers[strangers["person_id"].isin(count[count.ge(2)].index)]
     if strangers.empty:
-        return Findings(person_flags(CODE, pd.DataFrame()), none_insufficient())
+        return nothing_found()
     refs = long_visit_records(s, strangers)
     visited = strangers[strangers["kind"].eq("visited")]
     said = (visited["convict_id"] + " (" + visited["long"].astype(str) + " long at "

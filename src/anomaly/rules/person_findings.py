@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from anomaly.registry.snapshot import Snapshot
-from anomaly.rules.rule import flags, no_flags
+from anomaly.rules.rule import Findings, flags, no_flags, none_insufficient
 
 
 def person_flags(code: str, found: pd.DataFrame) -> pd.DataFrame:
@@ -20,6 +20,11 @@ def person_flags(code: str, found: pd.DataFrame) -> pd.DataFrame:
     rows = found.reset_index(drop=True)
     return flags(code, "persons", rows, rows["explanation"], rows["score"], rows["evidence"],
                  facility="facility_id")  # fmt: skip
+
+
+def nothing_found() -> Findings:
+    """A network rule that found no person: no flags, no subject left unjudged."""
+    return Findings(no_flags(), none_insufficient())
 
 
 def kin_ref(convict_id: pd.Series, person_id: pd.Series) -> pd.Series:
