@@ -21,7 +21,7 @@ from typing import Any
 from prefect import flow
 
 from anomaly.contracts.suites import load_contracts
-from anomaly.ingest.drop_loading import check_drop
+from anomaly.ingest.registry_source import check_source
 from anomaly.known_failures import OutputError, run_as_script
 from anomaly.office.files import private_umask
 from anomaly.rulebook import load_rulebook
@@ -44,7 +44,7 @@ def preflight(settings: RunSettings) -> None:
 
     Reads no rows, so a broken drop, rule book, contract folder, key or
     store is reported in about a second, before any work is done."""
-    check_drop(latest_drop(settings.drop))
+    check_source(latest_drop(settings.drop))
     load_rulebook(settings.rules)
     load_contracts(settings.contracts)
     with private_umask():

@@ -5,15 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from anomaly.database.connection import DatabaseURL, is_database_url
+from anomaly.database.registry_reading import RegistryDatabase
+from anomaly.ingest.registry_source import DEFAULT_SCHEMA
 from anomaly.office.key import key_location
 
 
 class RunSettings(BaseModel):
     """Where a run reads and writes, and with which rules.
 
-    ``drop`` is one drop folder or a folder of drops (the newest is taken).
+    ``drop`` is one drop folder or a folder of drops (the newest is taken), or
+    a database schema: a ``postgresql://USER@HOST:PORT/DB`` URL, read in the
+    schema ``db_schema``. A URL here holds no password (``PGPASSWORD`` or
+    ``~/.pgpass`` give it): flow parameters are kept by the Prefect server.
     ``out`` may hold ``{day}``, the run's date (``runs/nightly/{day}``): a
     scheduled deployment then writes each run to its own folder and keeps
     yesterday's report. The case store and the pseudonymisation key live
@@ -22,7 +28,8 @@ class RunSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    drop: Path
+    drop: Path | RegistryDatabase
+    db_schema: str = DEFAULT_SCHEMA
     out: Path
     rules: Path | None = None
     contracts: Path | None = None
@@ -33,6 +40,15 @@ class RunSettings(BaseModel):
     partitions: int = Field(default=1, ge=1)  # > 1: per-convict rules on a Dask cluster
     dask_address: str | None = None  # an existing scheduler; else a local cluster
     dask_workers: int = Field(default=2, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _database_url(cls, data: object) -> object:
+        """A ``postgresql://`` text as a database source (a path would collapse its ``//``)."""
+        if isinstance(data, dict) and is_database_url(data.get("drop")):
+            schema = data.get("db_schema") or DEFAULT_SCHEMA
+            return {**data, "drop": RegistryDatabase(DatabaseURL(str(data["drop"])), schema)}
+        return data
 
     @property
     def day(self) -> dt.date:

@@ -17,20 +17,23 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from anomaly.contracts.validation_outputs import summary_text
+from anomaly.ingest.registry_source import RegistrySource, source_of
 from anomaly.known_failures import retry_transient_only, run_as_script
 from anomaly.runs.stages import validate_into
 
 
 @task(retries=2, retry_delay_seconds=10, retry_condition_fn=retry_transient_only)
-def check_drop(drop: Path, out: Path, contracts: Path | None) -> dict[str, Any]:
+def check_drop(drop: RegistrySource, out: Path, contracts: Path | None) -> dict[str, Any]:
     """Load, validate and write; return the run summary (counts only, no personal data)."""
     return validate_into(drop, out, contracts)
 
 
 @flow(name="validate-drop", log_prints=False)
-def validate_drop_flow(drop: Path, out: Path, contracts: Path | None = None) -> dict[str, Any]:
+def validate_drop_flow(
+    drop: RegistrySource, out: Path, contracts: Path | None = None
+) -> dict[str, Any]:
     """Validate one drop; publish the counts as a markdown artifact."""
-    summary = check_drop(Path(drop), Path(out), Path(contracts) if contracts else None)
+    summary = check_drop(source_of(drop), Path(out), Path(contracts) if contracts else None)
     totals = summary["totals"]
     get_run_logger().info(
         "read %s rows, accepted %s, quarantined %s",

@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
+from anomaly.database_commands import load_db
 from anomaly.known_failures import EXIT_KNOWN_FAILURE, as_known_failure
 from anomaly.research_commands import evaluate, synth
 
@@ -76,10 +77,19 @@ def _terminated(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # unwinds the run: atexit handlers stop Prefect's temporary server
 
 
+SOURCE_HELP = (
+    "Folder of a registry drop (one file per table), or a database: "
+    "postgresql://USER[:PASSWORD]@HOST:PORT/DB (the password is better in PGPASSWORD or ~/.pgpass)."
+)
+
+
 @app.command()
 def validate(
-    drop: Annotated[Path, typer.Argument(help="Folder of a registry drop (one file per table).")],
+    drop: Annotated[str, typer.Argument(help=SOURCE_HELP)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    schema: Annotated[
+        str, typer.Option(help="With a postgresql:// source: the schema holding the tables.")
+    ] = "registry",
     contracts: Annotated[
         Path | None,
         typer.Option(
@@ -95,19 +105,24 @@ def validate(
     read at all (missing table or column, unreadable file).
     """
     from anomaly.contracts.validation_outputs import summary_text
+    from anomaly.ingest.registry_source import source_of
     from anomaly.runs.folder import staged_run
     from anomaly.runs.stages import validate_into
 
+    source = source_of(drop, schema)
     with staged_run(out) as staging:
-        summary = validate_into(drop, staging, contracts)
+        summary = validate_into(source, staging, contracts)
     typer.echo(summary_text(summary), nl=False)
     typer.echo(f"Quarantine and summary written to {out}")
 
 
 @app.command()
 def score(
-    drop: Annotated[Path, typer.Argument(help="Folder of a registry drop (one file per table).")],
+    drop: Annotated[str, typer.Argument(help=SOURCE_HELP)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    schema: Annotated[
+        str, typer.Option(help="With a postgresql:// source: the schema holding the tables.")
+    ] = "registry",
     rules: Annotated[
         Path | None, typer.Option(help="YAML file overriding values of the shipped rule book.")
     ] = None,
@@ -120,6 +135,7 @@ def score(
     """
     import time
 
+    from anomaly.ingest.registry_source import source_of
     from anomaly.rulebook import load_rulebook
     from anomaly.runs.catalogue import RunFiles
     from anomaly.runs.folder import staged_run
@@ -127,8 +143,9 @@ def score(
 
     began = time.perf_counter()
     load_rulebook(rules)  # a broken rule book is refused before the drop is read
+    source = source_of(drop, schema)
     with staged_run(out) as staging:
-        summary = validate_into(drop, staging)
+        summary = validate_into(source, staging)
         validated = time.perf_counter()
         scored = score_into(staging, rules)
     totals = summary["totals"]
@@ -148,8 +165,14 @@ def score(
 
 @app.command()
 def run(
-    drop: Annotated[Path, typer.Argument(help="A drop folder, or a folder of drops (newest).")],
+    drop: Annotated[
+        str,
+        typer.Argument(help="A drop folder, a folder of drops (the newest), or postgresql://..."),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of this run.")],
+    schema: Annotated[
+        str, typer.Option(help="With a postgresql:// source: the schema holding the tables.")
+    ] = "registry",
     rules: Annotated[
         Path | None, typer.Option(help="YAML file overriding values of the shipped rule book.")
     ] = None,
@@ -182,10 +205,12 @@ def run(
     from pipelines.oversight_run import oversight_run, preflight
     from pipelines.run_settings import RunSettings
 
+    from anomaly.ingest.registry_source import source_of
     from anomaly.runs.catalogue import RunFiles
 
     settings = RunSettings(
-        drop=drop,
+        drop=source_of(drop, schema),
+        db_schema=schema,
         out=out,
         rules=rules,
         store=store,
@@ -368,6 +393,7 @@ def rulebook(
 
 app.command()(synth)
 app.command()(evaluate)
+app.command("load-db")(load_db)
 
 
 if __name__ == "__main__":  # pragma: no cover

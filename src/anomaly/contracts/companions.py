@@ -51,12 +51,10 @@ class ParentRows:
         held = quarantine[lines.isin(loaded.typed.index).to_numpy()]
         held_lines = lines[held.index].astype(int).to_numpy()
         texts = pd.Series(
-            (
-                f"{loaded.raw.path.name} line "
-                + pd.Series(held_lines).astype(str)
-                + ", quarantined: "
-                + held["failed_checks"].astype(str).to_numpy()
-            ).to_numpy(),
+            [
+                f"{loaded.raw.where(line)}, quarantined: {checks}"
+                for line, checks in zip(held_lines, held["failed_checks"].astype(str), strict=True)
+            ],
             index=loaded.typed[key].reindex(held_lines).to_numpy(),
         )
         texts = texts[texts.index.notna()]

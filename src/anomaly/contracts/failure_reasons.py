@@ -39,7 +39,8 @@ def failure_reasons(
     parents: dict[str, ParentRows],
 ) -> pd.DataFrame:
     """One readable sentence per failure (the check, what it demands, the values) and the value."""
-    cells = loaded.raw.cells
+    raw = loaded.raw
+    cells = raw.cells
     unreadable = loaded.unreadable.set_index(["source_line", "column"])["expected"]
     later = failures.loc[failures["check"].map(lambda n: checks[n].companion == FIRST_COPY),
                          "source_line"]  # fmt: skip
@@ -55,14 +56,16 @@ def failure_reasons(
         if name == "damaged_cell":
             texts.append(f"damaged_cell: {detail}")
         elif name == "repeated_row":
-            texts.append(f"repeated_row: same cells as line {repeated[line]} (that line is kept)")
+            kept = raw.row_name(repeated[line])
+            texts.append(f"repeated_row: same cells as {kept} (that {kept.split()[0]} is kept)")
         elif name.startswith("unreadable_"):
             texts.append(f"{name}: {shown} is not {unreadable[(line, check.columns[0])]}")
         elif check.parent:
             held = parents[check.parent].quarantined.get(str(cells.at[line, column]).strip(), "")
             texts.append(f"{name}: {shown} is also the id of {held}")
         elif check.companion == FIRST_COPY:
-            texts.append(f"{name}: {shown} repeats line {int(first[line])} (that line is kept)")
+            kept = raw.row_name(int(first[line]))
+            texts.append(f"{name}: {shown} repeats {kept} (that {kept.split()[0]} is kept)")
         else:
             texts.append(f"{name}: {check.description} ({shown})")
     return failures.assign(reason=texts, value=values)
@@ -111,6 +114,8 @@ def quarantined_rows(
             }
         )
         rows = pd.concat([rows, broken], ignore_index=True)
+    if loaded.raw.keys is not None:  # a database row is found by its primary key
+        rows.insert(2, "source_key", loaded.raw.keys.reindex(rows["source_line"]).to_numpy())
     ordered = QUARANTINE_META[:2] + [c for c in rows.columns if c not in QUARANTINE_META]
     return rows.reset_index(drop=True)[ordered + QUARANTINE_META[2:]]
 

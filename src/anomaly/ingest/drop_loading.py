@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -24,6 +25,9 @@ from anomaly.ingest.drop_reading import (
     read_table_file,
 )
 from anomaly.ingest.record_schema import TABLES, TABLES_BY_NAME, Column, Kind, Table
+
+if TYPE_CHECKING:
+    from anomaly.database.registry_reading import RegistryDatabase
 
 UNREADABLE_COLUMNS = ["source_line", "column", "value", "expected"]
 DAMAGED_COLUMNS = ["source_line", "column", "detail"]
@@ -54,9 +58,9 @@ class LoadedTable:
 
 @dataclass(frozen=True)
 class Drop:
-    """A loaded drop."""
+    """A loaded drop: a folder, or the tables of a database schema."""
 
-    path: Path
+    path: Path | RegistryDatabase
     tables: dict[str, LoadedTable]
     extracted_at: pd.Timestamp
     extracted_at_source: str
@@ -138,6 +142,11 @@ def load_table(file: Path, spec: Table) -> LoadedTable:
     """Read and type one table file."""
     raw = read_table_file(file)
     _check_columns(file, spec, list(raw.cells.columns))
+    return typed_table(raw, spec)
+
+
+def typed_table(raw: RawTable, spec: Table) -> LoadedTable:
+    """The cells of a table read from a file or a database, typed by the spec."""
     extra = tuple(c for c in raw.cells.columns if c not in spec.column_names)
     typed_columns, unreadable = {}, []
     for column in spec.columns:
@@ -194,7 +203,7 @@ def _extraction_date(drop: Path, tables: dict[str, LoadedTable]) -> tuple[pd.Tim
             if pd.notna(value) and (latest is None or value > latest):
                 latest = value
                 line = entries.idxmax()
-                where = f"latest recorded_at, {table.raw.path.name} line {line}"
+                where = f"latest recorded_at, {table.raw.where(line)}"
     if latest is None:
         return now, "time of loading (no manifest.json and no recorded_at in the drop)"
     return pd.Timestamp(latest), where

@@ -51,13 +51,29 @@ class DropFormatError(KnownFailure, ValueError):
 
 @dataclass(frozen=True)
 class RawTable:
-    """Cells of one file, indexed by source line, plus rows that could not be split."""
+    """Cells of one file, indexed by source line, plus rows that could not be split.
+
+    A table read from a database (``database.registry_reading``) has no file:
+    ``path`` is then ``schema.table``, the source line is the row's number in
+    primary-key order, and ``keys`` names each row by its primary key
+    (``visit_id=V17``), which is what a quarantine and a message show."""
 
     path: Path
     cells: pd.DataFrame
     malformed: pd.DataFrame
     encoding: str | None = None
     separator: str | None = None
+    keys: pd.Series | None = None
+
+    def row_name(self, line: int) -> str:
+        """A row as a person finds it in its source: ``line 14``, or ``row visit_id=V17``."""
+        if self.keys is None:
+            return f"line {line}"
+        return f"row {self.keys.get(line, line)}"
+
+    def where(self, line: int) -> str:
+        """A row with its source: ``visits.csv line 14``, ``registry.visit_logs row ...``."""
+        return f"{self.path.name} {self.row_name(line)}"
 
 
 def find_table_file(drop: Path, table: str) -> Path | None:

@@ -38,6 +38,10 @@ def ensemble_scores(features: pd.DataFrame, settings: Outliers) -> pd.Series:
     from pyod.models.iforest import IForest
 
     _cache_hbos_compilation()
+    # the same subjects give the same scores in whatever order the registry listed them
+    # (the isolation forest's random draws follow the rows)
+    order = features.index
+    features = features.sort_index(kind="stable")
 
     # one-sided: only excess over the peer median is suspicious, so values
     # below the median are set to it (a strict institution is not what we look for)
@@ -55,7 +59,7 @@ def ensemble_scores(features: pd.DataFrame, settings: Outliers) -> pd.Series:
     ranks = np.column_stack(
         [rankdata(models[name].fit(x).decision_scores_) / len(x) for name in DETECTORS]
     )
-    return pd.Series(ranks.mean(axis=1), index=features.index)
+    return pd.Series(ranks.mean(axis=1), index=features.index).reindex(order)
 
 
 def _cache_hbos_compilation() -> None:

@@ -21,8 +21,10 @@ from typing import Any
 import pandas as pd
 
 from anomaly.contracts.validation import NULLED
+from anomaly.database.registry_reading import RegistryDatabase
 from anomaly.ingest.drop_reading import DropFormatError
 from anomaly.ingest.record_schema import TABLES
+from anomaly.ingest.registry_source import RegistrySource
 from anomaly.office.files import private_umask, read_csv
 from anomaly.registry.snapshot import Snapshot, quarantined_subjects
 from anomaly.rulebook import Rulebook
@@ -95,8 +97,12 @@ def read_scored(out: Path | str) -> dict[str, pd.DataFrame]:
     }  # fmt: skip
 
 
-def latest_drop(location: Path | str) -> Path:
-    """A drop folder itself, or the newest drop (by manifest extraction time, then name) in it."""
+def latest_drop(location: RegistrySource | str) -> RegistrySource:
+    """A drop folder itself, or the newest drop (by manifest extraction time, then name) in it.
+
+    A database schema is its own latest drop: it is read as it is now."""
+    if isinstance(location, RegistryDatabase):
+        return location
     location = Path(location)
     if not location.is_dir():
         raise DropFormatError(f"{location}: no such drop or folder of drops")

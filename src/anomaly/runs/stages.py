@@ -15,16 +15,17 @@ from anomaly.cases.outputs import write_scored
 from anomaly.contracts.suites import load_contracts
 from anomaly.contracts.validation import validate_drop
 from anomaly.contracts.validation_outputs import write_validation
-from anomaly.ingest.drop_loading import load_drop
+from anomaly.ingest.registry_source import RegistrySource, load_source
 from anomaly.rulebook import load_rulebook
 from anomaly.runs.folder import read_snapshot
 from anomaly.scoring.case_scoring import Scored, score
 from anomaly.scoring.verdict_learning import VerdictLabels
 
 
-def validate_into(drop: Path, out: Path, contracts: Path | None = None) -> dict[str, Any]:
-    """Load and validate a drop; write accepted tables, quarantine and summary; return it."""
-    result = validate_drop(load_drop(drop), load_contracts(contracts))
+def validate_into(drop: RegistrySource, out: Path, contracts: Path | None = None) -> dict[str, Any]:
+    """Load and validate a drop (or a database schema); write accepted tables, quarantine
+    and summary; return it."""
+    result = validate_drop(load_source(drop), load_contracts(contracts))
     return write_validation(result, out)
 
 
