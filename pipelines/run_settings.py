@@ -34,7 +34,7 @@ class RunSettings(BaseModel):
     rules: Path | None = None
     contracts: Path | None = None
     run_date: dt.date | None = None
-    store: Path | None = None
+    store: Path | DatabaseURL | None = None
     key: Path | None = None
     feedback: Path | None = None
     partitions: int = Field(default=1, ge=1)  # > 1: per-convict rules on a Dask cluster
@@ -47,7 +47,9 @@ class RunSettings(BaseModel):
         """A ``postgresql://`` text as a database source (a path would collapse its ``//``)."""
         if isinstance(data, dict) and is_database_url(data.get("drop")):
             schema = data.get("db_schema") or DEFAULT_SCHEMA
-            return {**data, "drop": RegistryDatabase(DatabaseURL(str(data["drop"])), schema)}
+            data = {**data, "drop": RegistryDatabase(DatabaseURL(str(data["drop"])), schema)}
+        if isinstance(data, dict) and is_database_url(data.get("store")):
+            data = {**data, "store": DatabaseURL(str(data["store"]))}
         return data
 
     @property
@@ -67,10 +69,15 @@ class RunSettings(BaseModel):
         )
 
     @property
-    def store_path(self) -> Path:
+    def store_path(self) -> Path | DatabaseURL:
+        """The DuckDB file (case_store.duckdb beside the run folders), or a PostgreSQL store."""
         return self.store or self.out.parent / "case_store.duckdb"
 
     @property
     def key_path(self) -> Path:
-        """``key``, else ``ANOMALY_KEY_FILE``, else pseudonym.key beside the store."""
-        return key_location(self.key, self.store_path.parent)
+        """``key``, else ``ANOMALY_KEY_FILE``, else pseudonym.key beside the store (beside the
+        run folders, for a PostgreSQL store)."""
+        store = self.store_path
+        return key_location(
+            self.key, self.out.parent if isinstance(store, DatabaseURL) else store.parent
+        )

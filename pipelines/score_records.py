@@ -14,6 +14,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from anomaly.cases.outputs import write_scored
+from anomaly.database.connection import DatabaseURL
 from anomaly.known_failures import retry_transient_only
 from anomaly.rulebook import load_rulebook
 from anomaly.runs.catalogue import RunFiles
@@ -25,7 +26,9 @@ from anomaly.scoring.verdict_learning import VerdictLabels
 
 
 @task(retries=2, retry_delay_seconds=5, retry_condition_fn=retry_transient_only)
-def read_verdicts(store: Path | None, feedback: Path | None, run_id: str) -> VerdictLabels | None:
+def read_verdicts(
+    store: Path | DatabaseURL | None, feedback: Path | None, run_id: str
+) -> VerdictLabels | None:
     """What the case store's verdicts, and a feedback file's, teach this run (None: no store)."""
     if store is None:
         return None
@@ -72,7 +75,7 @@ def _counts(scored: Scored) -> dict[str, Any]:
 def score_flow(
     out: Path,
     rules: Path | None = None,
-    store: Path | None = None,
+    store: Path | DatabaseURL | None = None,
     feedback: Path | None = None,
     run_id: str = "",
 ) -> dict[str, Any]:
@@ -96,7 +99,7 @@ def score_partitioned_flow(
     out: Path,
     rules: Path | None = None,
     partitions: int = 4,
-    store: Path | None = None,
+    store: Path | DatabaseURL | None = None,
     feedback: Path | None = None,
     run_id: str = "",
 ) -> dict[str, Any]:

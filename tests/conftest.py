@@ -111,3 +111,46 @@ def tiny_world_drop(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tiny_world")
     write_world(build_world("tiny", 3), root / "drop", root / "labels.csv")
     return root / "drop"
+
+
+POSTGRES_ENV = "ANOMALY_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The URL of a PostgreSQL superuser (``.ci/postgres start`` sets it).
+
+    Without a server the database tests are skipped with the reason, except in CI,
+    where a missing server fails them: CI must never turn green by skipping."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        message = f"no PostgreSQL server: `source .ci/postgres start` sets {POSTGRES_ENV}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture
+def postgres_database(postgres_server: str, request: pytest.FixtureRequest):
+    """A fresh, empty database on the test server for one test (dropped after it)."""
+    import re
+    import uuid
+
+    import psycopg
+
+    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:40] + "_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = postgres_server.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a case store goes: a DuckDB file, or a fresh PostgreSQL database."""
+    if request.param == "duckdb":
+        return str(tmp_path / "store.duckdb")
+    return request.getfixturevalue("postgres_database")

@@ -25,8 +25,8 @@ def cases(*rows: tuple[str, str, str]) -> pd.DataFrame:
     )  # fmt: skip
 
 
-def test_a_dismissed_case_stays_quiet_until_new_evidence(tmp_path):
-    store = CaseStore(tmp_path / "store.duckdb")
+def test_a_dismissed_case_stays_quiet_until_new_evidence(tmp_path, store_location):
+    store = CaseStore(store_location)
     first = cases(("C-1", "A", "visit_logs:V1"), ("C-2", "B", "visit_logs:V2"))
     run1 = store.record_run(first, "r1", pd.Timestamp("2025-01-01"))
     assert run1.raised["status"].tolist() == ["new", "new"]
@@ -49,10 +49,10 @@ def test_a_dismissed_case_stays_quiet_until_new_evidence(tmp_path):
     store.close()
 
 
-def test_store_survives_a_reopen_and_a_rerun_of_the_same_run(tmp_path):
-    with CaseStore(tmp_path / "s.duckdb") as store:
+def test_store_survives_a_reopen_and_a_rerun_of_the_same_run(tmp_path, store_location):
+    with CaseStore(store_location) as store:
         store.record_run(cases(("C-1", "A", "x:1")), "r1", pd.Timestamp("2025-01-01"))
-    with CaseStore(tmp_path / "s.duckdb") as store:
+    with CaseStore(store_location) as store:
         again = store.record_run(cases(("C-1", "A", "x:1")), "r1", pd.Timestamp("2025-01-01"))
         # the same run recorded again gives the same answer (a run re-done after a kill)
         assert again.raised["status"].tolist() == ["new"]
@@ -61,8 +61,8 @@ def test_store_survives_a_reopen_and_a_rerun_of_the_same_run(tmp_path):
         assert later.raised["status"].tolist() == ["open"]
 
 
-def test_verdicts_are_checked(tmp_path):
-    with CaseStore(tmp_path / "s.duckdb") as store:
+def test_verdicts_are_checked(tmp_path, store_location):
+    with CaseStore(store_location) as store:
         store.record_run(cases(("C-1", "A", "x:1")), "r1", pd.Timestamp("2025-01-01"))
         with pytest.raises(FeedbackError, match="needs a reason"):
             store.record_verdict("C-1", "dismissed")
@@ -76,8 +76,8 @@ def test_verdicts_are_checked(tmp_path):
             store.apply_feedback_file(feedback)
 
 
-def test_a_plan_writes_nothing_until_committed(tmp_path):
-    with CaseStore(tmp_path / "s.duckdb") as store:
+def test_a_plan_writes_nothing_until_committed(tmp_path, store_location):
+    with CaseStore(store_location) as store:
         store.record_run(cases(("C-1", "A", "x:1")), "r1", pd.Timestamp("2025-01-01"))
         feedback = tmp_path / "feedback.csv"
         feedback.write_text("case_id,verdict,reason,analyst\nC-1,dismissed,lawful stay,ana\n")
@@ -96,8 +96,8 @@ def test_a_plan_writes_nothing_until_committed(tmp_path):
         assert again.stored.quiet["case_id"].tolist() == ["C-1"]
 
 
-def test_a_failed_commit_leaves_the_store_as_it_was(tmp_path):
-    with CaseStore(tmp_path / "s.duckdb") as store:
+def test_a_failed_commit_leaves_the_store_as_it_was(tmp_path, store_location):
+    with CaseStore(store_location) as store:
         store.record_run(cases(("C-1", "A", "x:1")), "r1", pd.Timestamp("2025-01-01"))
         plan = store.plan_run(cases(("C-1", "A", "x:1;x:2")), "r2", pd.Timestamp("2025-01-02"))
         broken = plan.cases.drop(columns=["summary"])  # the insert fails half-way
@@ -156,8 +156,8 @@ def test_a_case_is_its_subject_whatever_rules_fire():
     assert one == both
 
 
-def test_new_evidence_is_a_new_version_and_reopens_a_dismissed_subject(tmp_path):
-    with CaseStore(tmp_path / "store.duckdb") as store:
+def test_new_evidence_is_a_new_version_and_reopens_a_dismissed_subject(tmp_path, store_location):
+    with CaseStore(store_location) as store:
         first = subject_cases(("A", "VIS-KIN", "visit_logs:V1"))
         (case,) = first["case_id"]
         store.record_run(first, "r1", pd.Timestamp("2025-01-01"))
@@ -240,9 +240,9 @@ def findings_of(frame: pd.DataFrame, flags: list[str]) -> pd.DataFrame:
     })  # fmt: skip
 
 
-def test_a_verdict_on_one_finding_keeps_the_case_as_it_is(tmp_path):
+def test_a_verdict_on_one_finding_keeps_the_case_as_it_is(tmp_path, store_location):
     """Issue 15: an analyst agrees or disagrees with a finding, with a reason code."""
-    with CaseStore(tmp_path / "s.duckdb") as store:
+    with CaseStore(store_location) as store:
         run = subject_cases(("A", "VIS-KIN", "visit_logs:V0;visit_logs:V1"))
         (case,) = run["case_id"]
         store.record_run(
@@ -271,14 +271,16 @@ def test_a_verdict_on_one_finding_keeps_the_case_as_it_is(tmp_path):
                         ("", "needs_more", "other")]  # fmt: skip
 
 
-def test_the_earlier_feedback_file_still_reads_and_its_text_is_coded_other(tmp_path):
+def test_the_earlier_feedback_file_still_reads_and_its_text_is_coded_other(
+    tmp_path, store_location
+):
     feedback = tmp_path / "verdicts.csv"
     feedback.write_text(
         "case_id,verdict,reason,analyst\n"
         "C-1,dismissed,checked the paper file,ana\n"
         "C-2,dismissed,entry_delay_office,ana\n"
     )
-    with CaseStore(tmp_path / "s.duckdb") as store:
+    with CaseStore(store_location) as store:
         store.record_run(cases(("C-1", "A", "x:1"), ("C-2", "B", "x:2")), "r1",
                          pd.Timestamp("2025-01-01"))  # fmt: skip
         assert store.apply_feedback_file(feedback) == 2
@@ -289,9 +291,9 @@ def test_the_earlier_feedback_file_still_reads_and_its_text_is_coded_other(tmp_p
                     ("C-2", "entry_delay_office", "entry_delay_office", "")]  # fmt: skip
 
 
-def test_analysts_who_differ_on_a_case_make_it_disputed_not_averaged(tmp_path):
+def test_analysts_who_differ_on_a_case_make_it_disputed_not_averaged(tmp_path, store_location):
     """Issue 15: verdicts of different analysts are kept apart and a disagreement is shown."""
-    with CaseStore(tmp_path / "s.duckdb") as store:
+    with CaseStore(store_location) as store:
         run = subject_cases(("A", "VIS-KIN", "visit_logs:V1"))
         (case,) = run["case_id"]
         store.record_run(run, "r1", pd.Timestamp("2025-01-01"))

@@ -177,7 +177,11 @@ def run(
         Path | None, typer.Option(help="YAML file overriding values of the shipped rule book.")
     ] = None,
     store: Annotated[
-        Path | None, typer.Option(help="Case store (default: case_store.duckdb beside OUT).")
+        str | None,
+        typer.Option(
+            help="Case store: a DuckDB file (default: case_store.duckdb beside OUT), or a team's"
+            " PostgreSQL database, postgresql://USER@HOST:PORT/DB."
+        ),
     ] = None,
     feedback: Annotated[
         Path | None, typer.Option(help="Verdicts to record first (case_id, verdict, reason).")
@@ -205,7 +209,7 @@ def run(
     from pipelines.oversight_run import oversight_run, preflight
     from pipelines.run_settings import RunSettings
 
-    from anomaly.ingest.registry_source import source_of
+    from anomaly.ingest.registry_source import source_of, store_of
     from anomaly.runs.catalogue import RunFiles
 
     settings = RunSettings(
@@ -213,7 +217,7 @@ def run(
         db_schema=schema,
         out=out,
         rules=rules,
-        store=store,
+        store=store_of(store),
         feedback=feedback,
         key=key,
         run_date=_day(run_date),
@@ -312,7 +316,9 @@ def feedback(
             " withdrawn takes back the analyst's own earlier verdict."
         ),
     ],
-    store: Annotated[Path, typer.Option(help="The case store (case_store.duckdb).")],
+    store: Annotated[
+        str, typer.Option(help="The case store: its DuckDB file, or postgresql://...")
+    ],
     reason: Annotated[str, typer.Option(help="Why, in words.")] = "",
     analyst: Annotated[str, typer.Option(help="Who decides.")] = "",
     finding: Annotated[
@@ -333,11 +339,13 @@ def feedback(
     next run learns from it (docs/learning.md); ``withdrawn`` undoes that.
     """
     from anomaly.cases.store import CaseStore
+    from anomaly.ingest.registry_source import store_of
 
-    with CaseStore(store) as cases:
+    location = store_of(store)
+    with CaseStore(location) as cases:  # type: ignore[arg-type]
         cases.record_verdict(case, verdict, reason, analyst, finding, code)
     on = f"{case} finding {finding}" if finding else case
-    typer.echo(f"{on}: {verdict} recorded in {store}")
+    typer.echo(f"{on}: {verdict} recorded in {location}")
 
 
 @app.command("review-queue")

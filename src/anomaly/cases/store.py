@@ -1,6 +1,8 @@
-"""Every case across runs, with its score history and the analysts' verdicts (DuckDB).
+"""Every case across runs, with its score history and the analysts' verdicts.
 
-The store is one DuckDB file kept beside the run folders. A case is its
+The store is one DuckDB file kept beside the run folders (one analyst, the
+demo), or a PostgreSQL database shared by a team (``cases.store_postgresql``):
+the same tables and the same SQL on both. A case is its
 subject (``cases.assembly.case_id``): its history, status and verdicts follow
 the subject across runs, whatever rules fire. Each run records its cases: a
 case seen for the first time is ``new``; one seen before is ``open``. Evidence
@@ -21,9 +23,11 @@ export exist. A run killed at any moment leaves the store as it was before
 the run or as it is after it. Statuses are decided against the runs *other*
 than this one, so recording the same run again gives the same answer.
 
-The file is held by one process at a time: a store in use is waited for (up
-to ``ANOMALY_STORE_WAIT`` seconds, 30 by default), then refused with a clear
-message.
+A DuckDB file is held by one process at a time: a store in use is waited for
+(up to ``ANOMALY_STORE_WAIT`` seconds, 30 by default), then refused with a
+clear message. A PostgreSQL store takes any number of analysts and runs at
+once: verdicts only add rows, runs are written one after the other, and a
+verdict recorded while a run was being scored keeps its case's status.
 
 Tables::
 
@@ -44,6 +48,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -59,10 +64,17 @@ from anomaly.cases.verdicts import (
     read_feedback,
     standing,
 )
+from anomaly.database.connection import DatabaseURL, is_database_url, with_password_moved
 from anomaly.ingest.record_schema import evidence_refs
 from anomaly.scoring.verdict_learning import VerdictLabels
 
 VERDICT_COLUMNS = [*Verdict._fields, "evidence_at_verdict"]
+VERDICT_TABLE_COLUMNS = ["case_id", "verdict", "reason", "analyst", "recorded_at",
+                         "evidence_at_verdict", "flag_id", "reason_code"]  # fmt: skip
+CASE_COLUMNS = ["subject_type", "subject_id", "rules", "first_seen", "last_seen", "last_risk",
+                "last_rank", "status", "evidence", "summary", "version"]  # fmt: skip
+_REPLACED = ", ".join(f"{c} = EXCLUDED.{c}" for c in CASE_COLUMNS)
+ANY_OF = "(SELECT unnest(CAST(? AS VARCHAR[])))"  # a list parameter, in DuckDB and PostgreSQL
 FINDING_COLUMNS = ["case_id", "flag_id", "rule", "table_name", "record_id", "facility_id", "score"]
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
@@ -104,20 +116,43 @@ class RunPlan:
     verdicts: pd.DataFrame  # new verdicts (VERDICT_COLUMNS)
     findings: pd.DataFrame  # the run's findings by case (FINDING_COLUMNS)
     stored: StoredRun
+    last_verdict: int = -1  # the newest verdict the plan saw; later ones keep their status
 
 
 class CaseStore:
-    """A DuckDB file holding every case, its history and its verdicts."""
+    """Every case, its history and its verdicts: in a DuckDB file or a PostgreSQL database.
 
-    def __init__(self, path: Path | str, wait_seconds: float | None = None) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.db = connect_waiting(self.path, wait_seconds)
+    ``location``: the DuckDB file's path, or a ``postgresql://`` URL."""
+
+    def __init__(
+        self, location: Path | str | DatabaseURL, wait_seconds: float | None = None
+    ) -> None:
+        self.db: Any
+        if isinstance(location, DatabaseURL) or is_database_url(location):
+            from anomaly.cases.store_postgresql import PostgresStoreDatabase
+
+            url = (
+                location
+                if isinstance(location, DatabaseURL)
+                else with_password_moved(str(location))
+            )
+            self.path: Path | DatabaseURL = url
+            self.db = PostgresStoreDatabase(url)
+            return
+        path = Path(location)
+        self.path = path
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.db = connect_waiting(path, wait_seconds)
         self.db.execute(SCHEMA)
         migrate(self.db)
-        for file in (self.path, self.path.with_name(self.path.name + ".wal")):
+        for file in (path, path.with_name(path.name + ".wal")):
             if file.exists():
                 os.chmod(file, 0o600)
+
+    @property
+    def _order(self) -> str:
+        """The column that orders verdicts as they were recorded."""
+        return getattr(self.db, "insertion_order", "rowid")
 
     def close(self) -> None:
         self.db.close()
@@ -147,6 +182,7 @@ class CaseStore:
         a later verdict can name one of them."""
         day = pd.Timestamp(pd.Timestamp(run_date).date())
         found = pd.DataFrame(columns=FINDING_COLUMNS) if findings is None else findings
+        last_verdict = self._newest_verdict()
         verdicts = self._new_verdicts(feedback)
         known = self.db.execute(
             """SELECT case_id, min(run_date) AS first_seen FROM score_history
@@ -173,14 +209,24 @@ class CaseStore:
         raised = shown[~shown["status"].eq("dismissed")].reset_index(drop=True)
         raised["rank"] = range(1, len(raised) + 1)
         return RunPlan(
-            run_id, day, frame, verdicts, found[FINDING_COLUMNS], StoredRun(raised, quiet)
+            run_id,
+            day,
+            frame,
+            verdicts,
+            found[FINDING_COLUMNS],
+            StoredRun(raised, quiet),
+            last_verdict,
         )
 
     def commit(self, plan: RunPlan, key_fingerprint: str | None = None) -> None:
         """Write a planned run, its verdicts and the key's fingerprint in one transaction."""
         with self._transaction():
+            if hasattr(self.db, "lock_for_run_commit"):  # a shared store: one run at a time
+                self.db.lock_for_run_commit()
+            recorded_meanwhile = (plan.last_verdict, self._newest_verdict())
             self._insert_verdicts(plan.verdicts)
             self._write(plan.cases, plan.findings, plan.run_id, plan.day.date())
+            self._keep_later_verdicts(*recorded_meanwhile)
             if key_fingerprint is not None and self.key_fingerprint() is None:
                 self.db.execute("INSERT INTO office VALUES (?)", [key_fingerprint])
 
@@ -236,11 +282,11 @@ class CaseStore:
         feedback = feedback.assign(case_id=feedback["case_id"].map(lambda c: aliases.get(c, c)))
         named = sorted(set(feedback["case_id"]))
         evidence = dict(self.db.execute(
-            "SELECT case_id, evidence FROM cases WHERE list_contains(?, case_id)", [named]
+            f"SELECT case_id, evidence FROM cases WHERE case_id IN {ANY_OF}", [named]
         ).fetchall())  # fmt: skip
         findings: dict[str, set[str]] = {case: set() for case in evidence}
         for case, flag in self.db.execute(
-            "SELECT DISTINCT case_id, flag_id FROM case_findings WHERE list_contains(?, case_id)",
+            f"SELECT DISTINCT case_id, flag_id FROM case_findings WHERE case_id IN {ANY_OF}",
             [named],
         ).fetchall():  # a subject of the watch list (reviewed blind) is known by its findings
             findings.setdefault(case, set()).add(flag)
@@ -259,10 +305,12 @@ class CaseStore:
 
     def _all_latest_verdicts(self) -> list[Verdict]:
         """The latest verdict of each analyst on each case and on each finding."""
+        fields = ", ".join(Verdict._fields)
         rows = self.db.execute(
-            f"""SELECT {", ".join(Verdict._fields)} FROM verdicts QUALIFY row_number() OVER (
+            f"""SELECT {fields} FROM (SELECT {fields}, row_number() OVER (
                    PARTITION BY case_id, flag_id, analyst
-                   ORDER BY recorded_at DESC, rowid DESC) = 1"""
+                   ORDER BY recorded_at DESC, {self._order} DESC) AS newest FROM verdicts) latest
+                WHERE newest = 1"""
         ).fetchall()
         return [Verdict(*row) for row in rows]
 
@@ -280,7 +328,8 @@ class CaseStore:
     def _insert_verdicts(self, verdicts: pd.DataFrame) -> None:
         for row in verdicts.itertuples(index=False):
             self.db.execute(
-                "INSERT INTO verdicts VALUES (?, ?, ?, ?, current_timestamp, ?, ?, ?)",
+                f"INSERT INTO verdicts ({', '.join(VERDICT_TABLE_COLUMNS)}) "
+                "VALUES (?, ?, ?, ?, CAST(current_timestamp AS TIMESTAMP), ?, ?, ?)",
                 [row.case_id, row.verdict, row.reason, row.analyst, row.evidence_at_verdict,
                  row.flag_id, row.reason_code],
             )  # fmt: skip
@@ -304,7 +353,8 @@ class CaseStore:
         """Every verdict on cases (and on findings, if asked), stored then ``pending``, in order."""
         where = "" if on_findings else "WHERE coalesce(flag_id, '') = ''"
         stored = self.db.execute(
-            f"SELECT {', '.join(VERDICT_COLUMNS)} FROM verdicts {where} ORDER BY recorded_at, rowid"
+            f"SELECT {', '.join(VERDICT_COLUMNS)} FROM verdicts {where} "
+            f"ORDER BY recorded_at, {self._order}"
         ).df()
         if pending is not None and not pending.empty:
             mine = pending if on_findings else pending[pending["flag_id"].fillna("").eq("")]
@@ -317,14 +367,15 @@ class CaseStore:
         verdicts = self._case_verdicts(self._new_verdicts(feedback), on_findings=True)
         judged = sorted(set(verdicts["case_id"]))
         findings = self.db.execute(
-            """SELECT f.case_id, f.flag_id, f.rule, f.facility_id FROM case_findings f
-               JOIN (SELECT case_id, arg_max(run_id, run_date) AS run_id FROM score_history
-                     WHERE run_id <> ? GROUP BY case_id) latest USING (case_id, run_id)
-               WHERE list_contains(?, f.case_id)""",
+            f"""SELECT f.case_id, f.flag_id, f.rule, f.facility_id FROM case_findings f
+               JOIN (SELECT case_id, run_id, row_number() OVER (PARTITION BY case_id
+                            ORDER BY run_date DESC, run_id DESC) AS newest
+                     FROM score_history WHERE run_id <> ?) latest USING (case_id, run_id)
+               WHERE latest.newest = 1 AND f.case_id IN {ANY_OF}""",
             [run_id, judged],
         ).df()
         subjects = self.db.execute(
-            "SELECT case_id, subject_type, subject_id FROM cases WHERE list_contains(?, case_id)",
+            f"SELECT case_id, subject_type, subject_id FROM cases WHERE case_id IN {ANY_OF}",
             [judged],
         ).df()
         return labels_of(verdicts, findings, subjects)
@@ -332,39 +383,61 @@ class CaseStore:
     def _latest_versions(self, run_id: str) -> pd.DataFrame:
         """Each case's latest version before this run, and the evidence it cited."""
         return self.db.execute(
-            """SELECT case_id, max(version) AS stored_version,
-                      arg_max(evidence, version) AS version_evidence
-               FROM case_versions WHERE run_id <> ? GROUP BY case_id""",
+            """SELECT case_id, version AS stored_version, evidence AS version_evidence
+               FROM (SELECT case_id, version, evidence, row_number() OVER (
+                            PARTITION BY case_id ORDER BY version DESC) AS newest
+                     FROM case_versions WHERE run_id <> ?) versions
+               WHERE newest = 1""",
             [run_id],
         ).df()
+
+    def _newest_verdict(self) -> int:
+        newest = self.db.execute(f"SELECT coalesce(max({self._order}), -1) FROM verdicts")
+        return int(newest.fetchall()[0][0])
+
+    def _keep_later_verdicts(self, after: int, upto: int) -> None:
+        """A verdict recorded by another analyst while the run was scored (after the plan,
+        before the commit) sets its case's status, not the run's plan."""
+        self.db.execute(
+            f"""UPDATE cases SET status = CASE WHEN later.verdict = ? THEN 'open'
+                                              ELSE later.verdict END
+                FROM (SELECT case_id, verdict, row_number() OVER (
+                             PARTITION BY case_id ORDER BY {self._order} DESC) AS newest
+                      FROM verdicts WHERE {self._order} > ? AND {self._order} <= ?
+                            AND coalesce(flag_id, '') = '') later
+                WHERE later.newest = 1 AND cases.case_id = later.case_id""",
+            [WITHDRAWN, after, upto],
+        )
 
     def _write(self, frame: pd.DataFrame, findings: pd.DataFrame, run_id: str, day) -> None:
         rows = frame.assign(last_seen=pd.Timestamp(day))
         self.db.register("run_cases", rows)
         self.db.execute(
-            """INSERT OR REPLACE INTO cases
+            f"""INSERT INTO cases
                SELECT case_id, subject_type, subject_id, rules, CAST(first_seen AS DATE),
-                      CAST(last_seen AS DATE), risk_score, rank, status, evidence, summary,
-                      version
-               FROM run_cases"""
+                      CAST(last_seen AS DATE), CAST(risk_score AS FLOAT8),
+                      CAST(rank AS INTEGER), status, evidence, summary, CAST(version AS INTEGER)
+               FROM run_cases
+               ON CONFLICT (case_id) DO UPDATE SET {_REPLACED}"""
         )
         self.db.execute("DELETE FROM case_findings WHERE run_id = ?", [run_id])
         self.db.register("run_findings", findings)
         self.db.execute(
             "INSERT INTO case_findings SELECT case_id, flag_id, ?, "
-            f"{', '.join(FINDING_COLUMNS[2:])} FROM run_findings",
+            f"{', '.join(FINDING_COLUMNS[2:-1])}, CAST(score AS FLOAT8) FROM run_findings",
             [run_id],
         )
         self.db.unregister("run_findings")
         self.db.execute("DELETE FROM case_versions WHERE run_id = ?", [run_id])
         self.db.execute(
             """INSERT INTO case_versions SELECT case_id, version, ?, ?, rules, evidence
-               FROM run_cases WHERE new_version""",
+               FROM run_cases WHERE CAST(new_version AS BOOLEAN)""",
             [run_id, day],
         )
         self.db.execute("DELETE FROM score_history WHERE run_id = ?", [run_id])
         self.db.execute(
-            "INSERT INTO score_history SELECT case_id, ?, ?, risk_score, rank FROM run_cases",
+            "INSERT INTO score_history SELECT case_id, ?, ?, CAST(risk_score AS FLOAT8), "
+            "CAST(rank AS INTEGER) FROM run_cases",
             [run_id, day],
         )
         self.db.unregister("run_cases")

@@ -72,7 +72,7 @@ def read_feedback(path: Path | str) -> pd.DataFrame:
     return feedback[FEEDBACK_COLUMNS].assign(where=where)
 
 
-def checked_verdict(row, findings: dict[str, set[str]], store_path: Path) -> Verdict:
+def checked_verdict(row, findings: dict[str, set[str]], store_path: object) -> Verdict:
     """One feedback row as a ``Verdict``; ``findings`` maps each known case to its flag ids."""
     where = f"{row.where}: " if row.where else ""
     case, verdict, flag = str(row.case_id), str(row.verdict), str(row.flag_id or "").strip()

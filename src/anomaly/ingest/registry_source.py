@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from anomaly.database.connection import is_database_url, with_password_moved
+from anomaly.database.connection import DatabaseURL, is_database_url, with_password_moved
 from anomaly.database.registry_reading import RegistryDatabase, check_database, load_database
 from anomaly.ingest.drop_loading import Drop, check_drop, load_drop
 
@@ -26,6 +26,16 @@ def source_of(location: str | Path | RegistryDatabase, schema: str | None = None
         return location
     if is_database_url(str(location)):
         return RegistryDatabase(with_password_moved(str(location)), schema or DEFAULT_SCHEMA)
+    return Path(location)
+
+
+def store_of(location: str | Path | None) -> Path | DatabaseURL | None:
+    """A case store as typed by a user: a DuckDB file's path, or a PostgreSQL URL (its
+    password handed to libpq, as for a source)."""
+    if location is None:
+        return None
+    if is_database_url(str(location)):
+        return with_password_moved(str(location))
     return Path(location)
 
 
