@@ -46,8 +46,9 @@ def long_visit_records(s: Snapshot, strangers: pd.DataFrame) -> pd.Series:
         at = pd.MultiIndex.from_arrays([frame["visitor_person_id"].astype(str),
                                         frame["convict_id"].astype(str)])  # fmt: skip
         mine = frame[at.isin(pairs)]
-        parts.append(pd.DataFrame({"person_id": mine["visitor_person_id"].astype(str),
-                                   "ref": table + ":" + mine[key].astype(str)}))  # fmt: skip
+        refs = pd.DataFrame({"person_id": mine["visitor_person_id"].astype(str),
+                             "ref": table + ":" + mine[key].astype(str)})  # fmt: skip
+        parts.append(refs.sort_values("ref", kind="stable"))  # in id order, as in any registry
     refs = (
         pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["person_id", "ref"])
     )
