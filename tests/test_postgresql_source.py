@@ -38,7 +38,7 @@ def fingerprint(url: str, schema: str) -> dict[str, str]:
     with psycopg.connect(url) as db:
         return {
             t.name: db.execute(
-                f'SELECT md5(coalesce(string_agg(t::text, \'|\' ORDER BY t::text), \'\')) '
+                f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
                 f'FROM "{schema}"."{t.name}" t'
             ).fetchone()[0]
             for t in TABLES
@@ -142,7 +142,8 @@ def test_the_quarantine_names_a_rejected_rows_primary_key(postgres_database, tmp
     target = loaded(postgres_database, drop)
     with psycopg.connect(postgres_database) as db:
         visit = db.execute("SELECT * FROM registry.visit_logs LIMIT 1").fetchone()
-        names = [d.name for d in db.execute("SELECT * FROM registry.visit_logs LIMIT 0").description]
+        empty = db.execute("SELECT * FROM registry.visit_logs LIMIT 0")
+        names = [d.name for d in empty.description]
         row = dict(zip(names, visit, strict=True)) | {"visit_id": "V-ORPHAN", "convict_id": "X9"}
         db.execute(
             f"INSERT INTO registry.visit_logs ({', '.join(names)}) "
@@ -159,7 +160,9 @@ def test_the_quarantine_names_a_rejected_rows_primary_key(postgres_database, tmp
     assert load_database(target).extracted_at_source == "registry.manifest"
 
 
-def test_a_missing_table_or_schema_is_refused_before_anything_runs(postgres_database, tmp_path, drop):
+def test_a_missing_table_or_schema_is_refused_before_anything_runs(
+    postgres_database, tmp_path, drop
+):
     loaded(postgres_database, drop)
     with psycopg.connect(postgres_database, autocommit=True) as db:
         db.execute("DROP TABLE registry.transfers")

@@ -101,7 +101,9 @@ def test_two_runs_and_several_feedback_calls_at_once_lose_nothing(
         fingerprints = db.execute("SELECT count(*) FROM office").fetchone()[0]
     assert recorded == [(case, f"analyst-{n}") for n, case in enumerate(judged)]
     assert [run_id for run_id, _ in history] == [
-        "2025-02-01-drop", "2025-02-02-drop", "2025-02-03-drop"
+        "2025-02-01-drop",
+        "2025-02-02-drop",
+        "2025-02-03-drop",
     ]
     assert len({count for _, count in history}) == 1  # every run recorded whole
     assert {status[case] for case in judged} == {"confirmed"}

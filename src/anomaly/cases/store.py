@@ -29,16 +29,7 @@ clear message. A PostgreSQL store takes any number of analysts and runs at
 once: verdicts only add rows, runs are written one after the other, and a
 verdict recorded while a run was being scored keeps its case's status.
 
-Tables::
-
-    cases(case_id, subject_type, subject_id, rules, first_seen, last_seen,
-          last_risk, last_rank, status, evidence, summary, version)
-    case_versions(case_id, version, run_id, run_date, rules, evidence)
-    score_history(case_id, run_id, run_date, risk_score, rank)
-    verdicts(case_id, verdict, reason, analyst, recorded_at, evidence_at_verdict)
-    case_aliases(old_case_id, case_id)   ids of an earlier schema (``store_migration``)
-    office(key_fingerprint)   the office key the store's pseudonyms were made with
-    store_meta(schema_version)
+The tables are in ``cases.store_schema``.
 """
 
 from __future__ import annotations
@@ -52,8 +43,17 @@ from typing import Any
 
 import pandas as pd
 
+from anomaly.cases.case_versions import cites_more, versioned
+from anomaly.cases.run_recording import keep_later_verdicts, newest_verdict, write_run
 from anomaly.cases.store_connection import connect_waiting
 from anomaly.cases.store_migration import migrate
+from anomaly.cases.store_schema import (
+    ANY_OF,
+    FINDING_COLUMNS,
+    SCHEMA,
+    VERDICT_COLUMNS,
+    VERDICT_TABLE_COLUMNS,
+)
 from anomaly.cases.verdict_labels import labels_of
 from anomaly.cases.verdicts import (
     FEEDBACK_COLUMNS,
@@ -65,37 +65,7 @@ from anomaly.cases.verdicts import (
     standing,
 )
 from anomaly.database.connection import DatabaseURL, is_database_url, with_password_moved
-from anomaly.ingest.record_schema import evidence_refs
 from anomaly.scoring.verdict_learning import VerdictLabels
-
-VERDICT_COLUMNS = [*Verdict._fields, "evidence_at_verdict"]
-VERDICT_TABLE_COLUMNS = ["case_id", "verdict", "reason", "analyst", "recorded_at",
-                         "evidence_at_verdict", "flag_id", "reason_code"]  # fmt: skip
-CASE_COLUMNS = ["subject_type", "subject_id", "rules", "first_seen", "last_seen", "last_risk",
-                "last_rank", "status", "evidence", "summary", "version"]  # fmt: skip
-_REPLACED = ", ".join(f"{c} = EXCLUDED.{c}" for c in CASE_COLUMNS)
-ANY_OF = "(SELECT unnest(CAST(? AS VARCHAR[])))"  # a list parameter, in DuckDB and PostgreSQL
-FINDING_COLUMNS = ["case_id", "flag_id", "rule", "table_name", "record_id", "facility_id", "score"]
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS cases (
-    case_id VARCHAR PRIMARY KEY, subject_type VARCHAR, subject_id VARCHAR, rules VARCHAR,
-    first_seen DATE, last_seen DATE, last_risk DOUBLE, last_rank INTEGER, status VARCHAR,
-    evidence VARCHAR, summary VARCHAR, version INTEGER);
-CREATE TABLE IF NOT EXISTS case_versions (
-    case_id VARCHAR, version INTEGER, run_id VARCHAR, run_date DATE, rules VARCHAR,
-    evidence VARCHAR);
-CREATE TABLE IF NOT EXISTS case_aliases (old_case_id VARCHAR, case_id VARCHAR);
-CREATE TABLE IF NOT EXISTS store_meta (schema_version INTEGER);
-CREATE TABLE IF NOT EXISTS score_history (
-    case_id VARCHAR, run_id VARCHAR, run_date DATE, risk_score DOUBLE, rank INTEGER);
-CREATE TABLE IF NOT EXISTS verdicts (
-    case_id VARCHAR, verdict VARCHAR, reason VARCHAR, analyst VARCHAR,
-    recorded_at TIMESTAMP, evidence_at_verdict VARCHAR, flag_id VARCHAR, reason_code VARCHAR);
-CREATE TABLE IF NOT EXISTS case_findings (
-    case_id VARCHAR, flag_id VARCHAR, run_id VARCHAR, rule VARCHAR, table_name VARCHAR,
-    record_id VARCHAR, facility_id VARCHAR, score DOUBLE);
-CREATE TABLE IF NOT EXISTS office (key_fingerprint VARCHAR);
-"""
 
 
 @dataclass(frozen=True)
@@ -191,10 +161,10 @@ class CaseStore:
         ).df()
         latest = self._latest_verdicts(verdicts)
         frame = cases.merge(known, on="case_id", how="left").merge(latest, on="case_id", how="left")
-        frame = _versioned(frame, self._latest_versions(run_id))
+        frame = versioned(frame, self._latest_versions(run_id))
         frame = frame.merge(self._analysts(verdicts), on="case_id", how="left")
         frame["disputed"] = frame["disputed"].fillna(False).astype(bool)
-        new_evidence = _cites_more(frame["evidence"], frame["evidence_at_verdict"])
+        new_evidence = cites_more(frame["evidence"], frame["evidence_at_verdict"])
         frame["status"] = "open"
         frame.loc[frame["first_seen"].isna(), "status"] = "new"
         frame.loc[frame["verdict"].eq("confirmed"), "status"] = "confirmed"
@@ -225,8 +195,8 @@ class CaseStore:
                 self.db.lock_for_run_commit()
             recorded_meanwhile = (plan.last_verdict, self._newest_verdict())
             self._insert_verdicts(plan.verdicts)
-            self._write(plan.cases, plan.findings, plan.run_id, plan.day.date())
-            self._keep_later_verdicts(*recorded_meanwhile)
+            write_run(self.db, plan.cases, plan.findings, plan.run_id, plan.day.date())
+            keep_later_verdicts(self.db, self._order, *recorded_meanwhile)
             if key_fingerprint is not None and self.key_fingerprint() is None:
                 self.db.execute("INSERT INTO office VALUES (?)", [key_fingerprint])
 
@@ -392,70 +362,4 @@ class CaseStore:
         ).df()
 
     def _newest_verdict(self) -> int:
-        newest = self.db.execute(f"SELECT coalesce(max({self._order}), -1) FROM verdicts")
-        return int(newest.fetchall()[0][0])
-
-    def _keep_later_verdicts(self, after: int, upto: int) -> None:
-        """A verdict recorded by another analyst while the run was scored (after the plan,
-        before the commit) sets its case's status, not the run's plan."""
-        self.db.execute(
-            f"""UPDATE cases SET status = CASE WHEN later.verdict = ? THEN 'open'
-                                              ELSE later.verdict END
-                FROM (SELECT case_id, verdict, row_number() OVER (
-                             PARTITION BY case_id ORDER BY {self._order} DESC) AS newest
-                      FROM verdicts WHERE {self._order} > ? AND {self._order} <= ?
-                            AND coalesce(flag_id, '') = '') later
-                WHERE later.newest = 1 AND cases.case_id = later.case_id""",
-            [WITHDRAWN, after, upto],
-        )
-
-    def _write(self, frame: pd.DataFrame, findings: pd.DataFrame, run_id: str, day) -> None:
-        rows = frame.assign(last_seen=pd.Timestamp(day))
-        self.db.register("run_cases", rows)
-        self.db.execute(
-            f"""INSERT INTO cases
-               SELECT case_id, subject_type, subject_id, rules, CAST(first_seen AS DATE),
-                      CAST(last_seen AS DATE), CAST(risk_score AS FLOAT8),
-                      CAST(rank AS INTEGER), status, evidence, summary, CAST(version AS INTEGER)
-               FROM run_cases
-               ON CONFLICT (case_id) DO UPDATE SET {_REPLACED}"""
-        )
-        self.db.execute("DELETE FROM case_findings WHERE run_id = ?", [run_id])
-        self.db.register("run_findings", findings)
-        self.db.execute(
-            "INSERT INTO case_findings SELECT case_id, flag_id, ?, "
-            f"{', '.join(FINDING_COLUMNS[2:-1])}, CAST(score AS FLOAT8) FROM run_findings",
-            [run_id],
-        )
-        self.db.unregister("run_findings")
-        self.db.execute("DELETE FROM case_versions WHERE run_id = ?", [run_id])
-        self.db.execute(
-            """INSERT INTO case_versions SELECT case_id, version, ?, ?, rules, evidence
-               FROM run_cases WHERE CAST(new_version AS BOOLEAN)""",
-            [run_id, day],
-        )
-        self.db.execute("DELETE FROM score_history WHERE run_id = ?", [run_id])
-        self.db.execute(
-            "INSERT INTO score_history SELECT case_id, ?, ?, CAST(risk_score AS FLOAT8), "
-            "CAST(rank AS INTEGER) FROM run_cases",
-            [run_id, day],
-        )
-        self.db.unregister("run_cases")
-
-
-def _cites_more(evidence: pd.Series, earlier: pd.Series) -> pd.Series:
-    """Where ``evidence`` cites a record ``earlier`` did not (no earlier evidence: True)."""
-    more = [
-        not isinstance(old, str) or bool(set(evidence_refs(e)) - set(evidence_refs(old)))
-        for e, old in zip(evidence, earlier, strict=True)
-    ]
-    return pd.Series(more, index=evidence.index, dtype=bool)
-
-
-def _versioned(frame: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
-    """``version`` of each case, and ``new_version`` where it cites evidence its latest did not."""
-    frame = frame.merge(stored, on="case_id", how="left")
-    frame["new_version"] = _cites_more(frame["evidence"], frame["version_evidence"])
-    version = frame["stored_version"].fillna(0).astype(int) + frame["new_version"].astype(int)
-    frame["version"] = version
-    return frame.drop(columns=["stored_version", "version_evidence"])
+        return newest_verdict(self.db, self._order)
