@@ -22,8 +22,10 @@ browser:
 	  echo "installing chromium (apt-get) for the report test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The database tests run against a throwaway PostgreSQL cluster (.ci/postgres installs
+# Debian's postgresql if missing, starts it on a loopback port, stops it at the end).
 test: setup browser
-	$(BIN)/pytest
+	bash .ci/postgres run $(BIN)/pytest
 
 # The unit and literal tests, under a minute: everything not marked slow (no
 # flow, server, browser, cluster, notebook or whole synthetic world).

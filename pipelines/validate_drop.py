@@ -30,7 +30,7 @@ def check_drop(drop: RegistrySource, out: Path, contracts: Path | None) -> dict[
 
 @flow(name="validate-drop", log_prints=False)
 def validate_drop_flow(
-    drop: RegistrySource, out: Path, contracts: Path | None = None
+    drop: str | RegistrySource, out: Path, contracts: Path | None = None
 ) -> dict[str, Any]:
     """Validate one drop; publish the counts as a markdown artifact."""
     summary = check_drop(source_of(drop), Path(out), Path(contracts) if contracts else None)

@@ -116,13 +116,6 @@ def tiny_world_drop(tmp_path_factory) -> Path:
 POSTGRES_ENV = "ANOMALY_TEST_POSTGRES_URL"
 
 
-@pytest.fixture(autouse=True)
-def _pgpassword_of_each_test_is_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A password a test hands to libpq (a URL with one, ``with_password_moved``) ends with it."""
-    monkeypatch.setenv("PGPASSWORD", "")
-    monkeypatch.delenv("PGPASSWORD")
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     """The URL of a PostgreSQL superuser (``.ci/postgres start`` sets it).

@@ -33,7 +33,7 @@ STAGES = {
     "report": "pipelines.report_run:render_report",
     "export": "pipelines.report_run:known_identifiers",
     "folder renamed": "anomaly.runs.folder:publish_run",
-    "store transaction": "anomaly.cases.store:CaseStore._write",
+    "store transaction": "anomaly.cases.store:write_run",  # inside the commit
     "store committed": "anomaly.cases.store:CaseStore.commit",
 }
 

@@ -13,7 +13,7 @@ import pandas as pd
 import psycopg
 import pytest
 
-from anomaly.database.connection import DatabaseError, DatabaseURL, with_password_moved
+from anomaly.database.connection import with_password_moved
 from anomaly.database.registry_loading import load_into_database
 from anomaly.database.registry_reading import RegistryDatabase, load_database
 from anomaly.ingest.record_schema import TABLES
@@ -209,13 +209,3 @@ def test_tables_are_read_in_one_read_only_snapshot(postgres_database, drop, monk
     with registry_reading._snapshot(target) as cursor:
         with pytest.raises(Exception, match="read-only transaction"):
             cursor.execute("CREATE TABLE registry.scratch (a int)")
-
-
-def test_a_url_with_a_password_is_never_kept(monkeypatch):
-    monkeypatch.setenv("PGPASSWORD", "before")
-    with pytest.raises(DatabaseError, match="must not hold a password"):
-        DatabaseURL("postgresql://ana:secret@db.example:5432/registry")
-    moved = with_password_moved("postgresql://ana:s%40cret@db.example:5432/registry")
-    assert str(moved) == "postgresql://ana@db.example:5432/registry"
-    assert os.environ["PGPASSWORD"] == "s@cret"
-    assert moved.database == "registry"

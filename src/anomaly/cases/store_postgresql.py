@@ -22,7 +22,13 @@ from typing import Any
 
 import pandas as pd
 
-from anomaly.database.connection import DatabaseError, DatabaseURL, connect_rows, server_said
+from anomaly.database.connection import (
+    DatabaseError,
+    DatabaseURL,
+    connect_rows,
+    connection_string,
+    server_said,
+)
 
 MIGRATION_LOCK = 7_240_117  # advisory lock keys of this store (any constant both sides share)
 RUN_COMMIT_LOCK = 7_240_118
@@ -133,6 +139,7 @@ def _python_values(values: pd.Series, sql: str) -> list[Any]:
 
 def migrate_to_head(store: PostgresStoreDatabase) -> None:
     """Create or migrate the store's schema with Alembic, one process at a time."""
+    import psycopg
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import create_engine, text
@@ -141,9 +148,8 @@ def migrate_to_head(store: PostgresStoreDatabase) -> None:
     from anomaly.cases import store_revisions
 
     engine = create_engine(
-        store.url.url.replace("postgresql://", "postgresql+psycopg://", 1).replace(
-            "postgres://", "postgresql+psycopg://", 1
-        ),
+        "postgresql+psycopg://",
+        creator=lambda: psycopg.connect(connection_string(store.url)),
         poolclass=NullPool,
     )
     config = Config()

@@ -3,10 +3,11 @@
 A database is named by a URL ``postgresql://USER[:PASSWORD]@HOST[:PORT]/DB``.
 The password never travels with the name: ``DatabaseURL`` keeps the URL
 without it (that is what logs, flow parameters, summaries and reports show),
-and ``with_password_moved`` hands a password written in a URL to libpq
-through ``PGPASSWORD`` for this process only. libpq also reads ``PGPASSWORD``
-and ``~/.pgpass`` (or ``PGPASSFILE``) by itself, which is how a scheduled
-deployment should be given one.
+and ``with_password_moved`` keeps a password written in a URL in this
+process's memory, put back only into the connection string handed to the
+driver (so a source and a store on different servers each keep their own).
+libpq also reads ``PGPASSWORD`` and ``~/.pgpass`` (or ``PGPASSFILE``) by
+itself, which is how a scheduled deployment should be given one.
 
 Opening a database that is not there, refuses the user or the password, or
 is not PostgreSQL is a ``DatabaseError``: a known failure, told in one line
@@ -15,7 +16,6 @@ that names the password-free URL and what the server said.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +25,7 @@ from anomaly.known_failures import KnownFailure
 
 SCHEMES = ("postgresql", "postgres")
 PASSWORD_ENV = "PGPASSWORD"
+_PASSWORDS: dict[str, str] = {}  # password-free URL -> the password typed with it
 _PASSWORD_IN_TEXT = re.compile(r"(postgres(?:ql)?://[^:/@\s]*):[^@\s]*@")
 
 
@@ -67,20 +68,33 @@ def without_password(text: str) -> str:
 
 
 def with_password_moved(url: str) -> DatabaseURL:
-    """The URL without its password; a password it held goes to ``PGPASSWORD`` (this process).
+    """The URL without its password; a password it held is kept for connecting (this process).
 
-    An explicit ``PGPASSWORD`` already set is replaced by the URL's, since the
-    user just typed it."""
+    Over ``PGPASSWORD`` and ``.pgpass``, the password typed in the URL wins."""
     parts = urlsplit(url)
     if parts.password is None:
         return DatabaseURL(url)
-    os.environ[PASSWORD_ENV] = unquote(parts.password)
+    bare = DatabaseURL(_with_netloc(url, password=None))
+    _PASSWORDS[bare.url] = unquote(parts.password)
+    return bare
+
+
+def connection_string(url: DatabaseURL) -> str:
+    """What the driver is given: the URL with the password typed for it, if one was."""
+    password = _PASSWORDS.get(url.url)
+    return url.url if password is None else _with_netloc(url.url, password)
+
+
+def _with_netloc(url: str, password: str | None) -> str:
+    parts = urlsplit(url)
     user = quote(unquote(parts.username or ""), safe="")
+    secret = "" if password is None else ":" + quote(password, safe="")
     host = parts.hostname or ""
     if ":" in host:  # an IPv6 literal keeps its brackets
         host = f"[{host}]"
-    netloc = f"{user}@{host}" + (f":{parts.port}" if parts.port else "")
-    return DatabaseURL(urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")))
+    auth = f"{user}{secret}@" if user or secret else ""
+    netloc = f"{auth}{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
 
 
 def connect_arrow(url: DatabaseURL, autocommit: bool = False) -> Any:
@@ -88,7 +102,7 @@ def connect_arrow(url: DatabaseURL, autocommit: bool = False) -> Any:
     import adbc_driver_postgresql.dbapi as adbc
 
     try:
-        return adbc.connect(url.url, autocommit=autocommit)
+        return adbc.connect(connection_string(url), autocommit=autocommit)
     except Exception as error:  # the driver raises its own hierarchy for every refusal
         raise DatabaseError(f"{url}: cannot connect: {server_said(error)}") from error
 
@@ -98,7 +112,7 @@ def connect_rows(url: DatabaseURL) -> Any:
     import psycopg
 
     try:
-        return psycopg.connect(url.url, autocommit=True)
+        return psycopg.connect(connection_string(url), autocommit=True)
     except psycopg.Error as error:
         raise DatabaseError(f"{url}: cannot connect: {server_said(error)}") from error
 
